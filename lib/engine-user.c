@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine-user.c - the user-space engine: WOOF files mapped into every
+ * process that uses them, appended to under a lock that lives in the file.
+ *
+ * The append lock (woof_header.lock) holds the owner token of the appender
+ * (see struct woof_owners in the uapi header). A token names a process by
+ * an OFD lock that the kernel drops when the process dies, whatever PID
+ * namespace it is in. A waiter that finds the lock held by a dead token
+ * takes it over and repairs the WOOF before appending:
+ *
+ *   append of s (under the lock), i = (s - 1) % history:
+ *     1. if s > history: copy the element s - history (slot i) to the
+ *        undo slot, stamped s - history;
+ *     2. write the element into slot i (stamp 0, copy, stamp s);
+ *     3. seq_no = s                                    <- commit point
+ *     4. release the lock; wake sleeping readers if any.
+ *
+ *   repair, with c = seq_no and s = c + 1:
+ *     slot i stamped s       -> the element is complete: commit it;
+ *     slot i neither s nor its old stamp -> copy the undo slot back.
+ *
+ * So an append interrupted at any instant is either completed or undone,
+ * the WOOF is never wedged, numbers stay gap-free, and every element of
+ * the retained window stays readable (readers fall back to the undo slot
+ * while the oldest element is being overwritten; read.c).
+ *
+ * Cost: an uncontended append is one CAS, one exchange and two element
+ * copies in shared memory; no system call. Waiting for a contended lock
+ * spins, then yields; a dead holder is detected with one fcntl() after
+ * ~128 yields.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "woof-internal.h"
+
+#define OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+
+/* ---- owner tokens ------------------------------------------------------ */
+
+static int owners_map(struct woof_ns *ns)
+{
+	struct woof_owners *o;
+	struct stat st;
+	__u64 zero = 0;
+	int fd;
+
+	if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(ns->dirfd, WOOF_NS_META_DIR "/" WOOF_OWNERS_FILE,
+		    O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto bad;
+	if ((uint64_t)st.st_size < sizeof(*o) && ftruncate(fd, sizeof(*o)) < 0)
+		goto err;
+	o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (o == MAP_FAILED)
+		goto err;
+	if (!__atomic_compare_exchange_n(&o->magic, &zero, WOOF_OWNERS_MAGIC, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+	    zero != WOOF_OWNERS_MAGIC) {
+		munmap(o, sizeof(*o));
+		goto bad;
+	}
+	__atomic_store_n(&o->version, WOOF_FORMAT_VERSION, __ATOMIC_RELAXED);
+	ns->owners_fd = fd;
+	ns->owners = o;
+	return 0;
+bad:
+	close(fd);
+	return -EBADMSG;
+err:
+	{
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+}
+
+static int owner_register(struct woof_ns *ns)
+{
+	uint32_t start = (uint32_t)getpid(), k;
+	int ret;
+
+	if (!ns->owners) {
+		ret = owners_map(ns);
+		if (ret)
+			return ret;
+	}
+	for (k = 0; k < WOOF_OWNERS_MAX; k++) {
+		uint32_t id = (start + k) % WOOF_OWNERS_MAX;
+		struct flock fl = {
+			.l_type = F_WRLCK, .l_whence = SEEK_SET,
+			.l_start = (off_t)(WOOF_OWNER_LOCK_BASE + id), .l_len = 1,
+		};
+		uint64_t gen;
+
+		if (fcntl(ns->owners_fd, F_OFD_SETLK, &fl) < 0) {
+			if (errno == EAGAIN || errno == EACCES)
+				continue;
+			return -errno;
+		}
+		gen = __atomic_add_fetch(&ns->owners->gen[id], 1, __ATOMIC_SEQ_CST);
+		gen &= (1ULL << 48) - 1;
+		if (!gen)	/* 2^48 claims of one id: skip the zero token */
+			gen = __atomic_add_fetch(&ns->owners->gen[id], 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&ns->token, (gen << 16) | id, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -EUSERS;
+}
+
+static int owner_token(struct woof_ns *ns, uint64_t *tok)
+{
+	uint64_t t = __atomic_load_n(&ns->token, __ATOMIC_ACQUIRE);
+	int ret = 0;
+
+	if (t) {
+		*tok = t;
+		return 0;
+	}
+	pthread_mutex_lock(&ns->owner_lock);
+	if (!__atomic_load_n(&ns->token, __ATOMIC_ACQUIRE))
+		ret = owner_register(ns);
+	pthread_mutex_unlock(&ns->owner_lock);
+	*tok = __atomic_load_n(&ns->token, __ATOMIC_ACQUIRE);
+	return ret;
+}
+
+/* Is the process behind @tok still alive? One fcntl(). */
+static bool owner_alive(struct woof_ns *ns, __u64 tok)
+{
+	uint32_t id = WOOF_TOKEN_ID(tok);
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = (off_t)(WOOF_OWNER_LOCK_BASE + id), .l_len = 1,
+	};
+
+	if (tok == __atomic_load_n(&ns->token, __ATOMIC_ACQUIRE))
+		return true;
+	if ((__atomic_load_n(&ns->owners->gen[id], __ATOMIC_ACQUIRE) & ((1ULL << 48) - 1)) !=
+	    WOOF_TOKEN_GEN(tok))
+		return false;	/* the id was claimed again: its old owner is gone */
+	if (fcntl(ns->owners_fd, F_OFD_GETLK, &fl) < 0)
+		return true;	/* cannot tell: keep waiting */
+	return fl.l_type != F_UNLCK;
+}
+
+/*
+ * In a child after fork(): the owner descriptor is shared with the parent's
+ * open file description, which would keep the parent's token alive after
+ * the parent dies. Drop it; the child registers on its first append.
+ */
+void owners_atfork_child(struct woof_ns *ns)
+{
+	pthread_mutex_init(&ns->owner_lock, NULL);
+	if (ns->owners_fd >= 0)
+		close(ns->owners_fd);
+	ns->owners_fd = -1;
+	if (ns->owners)
+		munmap(ns->owners, sizeof(*ns->owners));
+	ns->owners = NULL;
+	__atomic_store_n(&ns->token, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- the append lock and its repair ------------------------------------ */
+
+static void slot_write(struct woof_slot *sl, uint64_t stamp, const void *src, size_t n)
+{
+	__atomic_store_n(&sl->stamp, 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(sl + 1, src, n);
+	__atomic_store_n(&sl->stamp, stamp, __ATOMIC_RELEASE);
+}
+
+/* Finish or undo the append of a holder that died (lock held). */
+static void repair(struct woof_map *m)
+{
+	struct woof_header *h = m->hdr;
+	uint64_t H = m->history_size;
+	uint64_t s = h->seq_no + 1;
+	struct woof_slot *sl = map_slot(m, (s - 1) % H);
+	struct woof_slot *undo = map_slot(m, H);
+	uint64_t st = __atomic_load_n(&sl->stamp, __ATOMIC_ACQUIRE);
+
+	if (st == s) {
+		__atomic_store_n(&h->seq_no, s, __ATOMIC_RELEASE);
+	} else if (s > H) {
+		if (st != s - H && __atomic_load_n(&undo->stamp, __ATOMIC_ACQUIRE) == s - H)
+			slot_write(sl, s - H, undo + 1, m->element_size);
+	} else if (st) {
+		__atomic_store_n(&sl->stamp, 0, __ATOMIC_RELEASE);
+	}
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+static void lock_acquire(struct woof_map *m, uint64_t tok)
+{
+	__u64 *lock = &m->hdr->lock;
+	__u64 cur = 0;
+	unsigned int n;
+
+	if (__atomic_compare_exchange_n(lock, &cur, tok, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	for (n = 1;; n++) {
+		cur = __atomic_load_n(lock, __ATOMIC_RELAXED);
+		if (!cur) {
+			if (__atomic_compare_exchange_n(lock, &cur, tok, false,
+							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return;
+			continue;
+		}
+		if (n < 256) {
+			cpu_relax();
+			continue;
+		}
+		sched_yield();
+		if ((n & 127) == 0 && !owner_alive(m->ns, cur) &&
+		    __atomic_compare_exchange_n(lock, &cur, tok, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			repair(m);
+			return;
+		}
+	}
+}
+
+static inline void lock_release(struct woof_map *m)
+{
+	/* a full barrier: orders the seq_no store before the wait_flag load */
+	__atomic_exchange_n(&m->hdr->lock, 0, __ATOMIC_SEQ_CST);
+}
+
+static void msync_range(const void *p, size_t len)
+{
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
+
+	msync((void *)a, (uintptr_t)p + len - a, MS_SYNC);
+}
+
+static int user_append(struct woof_map *m, const void *el, const char *handler,
+		       uint64_t *seqp)
+{
+	struct woof_header *h = m->hdr;
+	uint64_t H = m->history_size, tok, s;
+	struct woof_slot *sl;
+	uint32_t state;
+	int ret;
+
+	if (!m->writable)
+		return -EACCES;
+	state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+	if (state & WOOF_STATE_KERNEL)
+		return -EBUSY;
+	if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED))
+		return -ESTALE;
+	ret = owner_token(m->ns, &tok);
+	if (ret)
+		return ret;
+
+	lock_acquire(m, tok);
+	if (map_stale(m)) {
+		lock_release(m);
+		return -ESTALE;
+	}
+	s = h->seq_no + 1;
+	sl = map_slot(m, (s - 1) % H);
+	if (s > H)
+		slot_write(map_slot(m, H), s - H, sl + 1, m->element_size);
+	slot_write(sl, s, el, m->element_size);
+	__atomic_store_n(&h->seq_no, s, __ATOMIC_RELEASE);
+	lock_release(m);
+
+	if (__atomic_load_n(&h->wait_flag, __ATOMIC_RELAXED))
+		map_wake(h);
+	if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & WOOF_F_DURABLE) {
+		msync_range(sl, m->slot_size);
+		msync_range(h, WOOF_HEADER_SIZE);
+	}
+	(void)handler;	/* validated by the caller; triggers: dispatcherd */
+	if (seqp)
+		*seqp = s;
+	return 0;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+/* Open @name and check that it is a WOOF; fills @h and @st. */
+static int open_woof(struct woof_ns *ns, const char *name, bool *writable,
+		     struct woof_header *h, struct stat *st)
+{
+	int fd, ret;
+
+	*writable = true;
+	fd = openat(ns->dirfd, name, O_RDWR | OPEN_FLAGS);
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		*writable = false;
+		fd = openat(ns->dirfd, name, O_RDONLY | OPEN_FLAGS);
+	}
+	if (fd < 0)
+		return errno == EISDIR ? -EBADMSG : -errno;
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -EBADMSG;
+	if (!S_ISREG(st->st_mode) || st->st_size < (off_t)WOOF_HEADER_SIZE)
+		goto out;
+	if (pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		goto out;
+	ret = map_validate_header(h, (uint64_t)st->st_size);
+	if (ret == 0)
+		return fd;
+out:
+	close(fd);
+	return ret;
+}
+
+static int user_map(struct woof_ns *ns, const char *name, struct woof_map *m)
+{
+	struct woof_header h;
+	struct stat st;
+	void *p;
+	int fd;
+
+	fd = open_woof(ns, name, &m->writable, &h, &st);
+	if (fd < 0)
+		return fd;
+	m->len = WOOF_FILE_SIZE(h.element_size, h.history_size);
+	p = mmap(NULL, m->len, PROT_READ | (m->writable ? PROT_WRITE : 0), MAP_SHARED,
+		 fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->hdr = p;
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	m->element_size = h.element_size;
+	m->history_size = h.history_size;
+	m->slot_size = h.slot_size;
+	/* the geometry is immutable; a file that changed under us is not a WOOF */
+	if (m->hdr->element_size != h.element_size || m->hdr->history_size != h.history_size ||
+	    m->hdr->slot_size != h.slot_size) {
+		munmap(p, m->len);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void user_unmap(struct woof_map *m)
+{
+	munmap(m->hdr, m->len);
+	if (m->fd >= 0)
+		close(m->fd);
+}
+
+/* Set @bits in the state word of the WOOF open on @fd and wake its readers. */
+static void mark_state(int fd, uint32_t bits)
+{
+	struct woof_header *h;
+
+	h = mmap(NULL, WOOF_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		return;
+	__atomic_or_fetch(&h->state, bits, __ATOMIC_SEQ_CST);
+	map_wake(h);
+	munmap(h, WOOF_HEADER_SIZE);
+}
+
+static int build_file(struct woof_ns *ns, const char *name,
+		      const struct woof_create_opts *o, char *tmp, size_t tmplen)
+{
+	static _Atomic unsigned int counter;
+	uint64_t size = WOOF_FILE_SIZE(o->element_size, o->history_size);
+	struct woof_header *h;
+	struct timespec now;
+	int fd, ret;
+
+	snprintf(tmp, tmplen, ".woof-tmp.%d.%u", (int)getpid(), counter++);
+	fd = openat(ns->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS,
+		    o->mode ? o->mode : 0664);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
+	ret = posix_fallocate(fd, 0, (off_t)size);
+	if (ret && ret != EOPNOTSUPP && ret != EINVAL) {
+		ret = -ret;
+		goto fail;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->magic = WOOF_FORMAT_MAGIC;
+	h->version = WOOF_FORMAT_VERSION;
+	h->header_size = WOOF_HEADER_SIZE;
+	h->element_size = o->element_size;
+	h->history_size = o->history_size;
+	h->slot_size = WOOF_SLOT_SIZE(o->element_size);
+	h->create_time_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	h->flags = o->flags;
+	strcpy(h->filename, name);
+	ret = pwrite(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) ? 0 : (errno ? -errno : -EIO);
+	free(h);
+	if (ret)
+		goto fail;
+	if ((o->flags & WOOF_F_DURABLE) && fsync(fd) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	unlinkat(ns->dirfd, tmp, 0);
+	return ret;
+}
+
+static int user_create(struct woof_ns *ns, const char *name, const struct woof_create_opts *o)
+{
+	struct woof_header h;
+	struct stat st;
+	char tmp[64];
+	bool w;
+	int old = -1, fd, ret, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		old = open_woof(ns, name, &w, &h, &st);
+		if (old == -ENOENT) {
+			old = -1;
+		} else if (old < 0) {
+			/* something that is not a WOOF (or a symlink) has the name */
+			return old == -EBADMSG || old == -ELOOP ? -EEXIST : old;
+		} else if (o->create & WOOF_CREATE_EXCL) {
+			close(old);
+			return -EEXIST;
+		} else if (!(o->create & WOOF_CREATE_RESET)) {
+			close(old);
+			return h.element_size == o->element_size &&
+			       h.history_size == o->history_size ? 0 : -EEXIST;
+		}
+
+		fd = build_file(ns, name, o, tmp, sizeof(tmp));
+		if (fd < 0) {
+			if (old >= 0)
+				close(old);
+			return fd;
+		}
+		if (old >= 0)
+			ret = renameat(ns->dirfd, tmp, ns->dirfd, name) < 0 ? -errno : 0;
+		else
+			ret = linkat(ns->dirfd, tmp, ns->dirfd, name, 0) < 0 ? -errno : 0;
+		if (old < 0)
+			unlinkat(ns->dirfd, tmp, 0);
+		if (ret == -EEXIST && old < 0) {
+			close(fd);	/* a racing creator won: decide again */
+			continue;
+		}
+		if (ret) {
+			if (old >= 0) {
+				unlinkat(ns->dirfd, tmp, 0);
+				close(old);
+			}
+			close(fd);
+			return ret;
+		}
+		if (o->flags & WOOF_F_DURABLE)
+			fsync(ns->dirfd);
+		close(fd);
+		if (old >= 0) {
+			mark_state(old, WOOF_STATE_REPLACED);
+			close(old);
+		}
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static int user_remove(struct woof_ns *ns, const char *name)
+{
+	struct woof_header h;
+	struct stat st, now;
+	bool w;
+	int fd, ret = 0;
+
+	fd = open_woof(ns, name, &w, &h, &st);
+	if (fd < 0)
+		return fd;
+	if (fstatat(ns->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	else if (now.st_ino != st.st_ino || now.st_dev != st.st_dev)
+		ret = -EAGAIN;		/* replaced while we looked: let the caller retry */
+	else if (unlinkat(ns->dirfd, name, 0) < 0)
+		ret = -errno;
+	if (!ret && w)
+		mark_state(fd, WOOF_STATE_REMOVED);
+	close(fd);
+	return ret;
+}
+
+static int user_set_flags(struct woof_map *m, uint32_t set, uint32_t clear)
+{
+	if (!m->writable)
+		return -EACCES;
+	__atomic_or_fetch(&m->hdr->flags, set, __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&m->hdr->flags, ~clear, __ATOMIC_SEQ_CST);
+	return msync(m->hdr, WOOF_HEADER_SIZE, MS_SYNC) < 0 ? -errno : 0;
+}
+
+const struct woof_engine_ops woof_user_engine = {
+	.name = "user",
+	.create = user_create,
+	.map = user_map,
+	.unmap = user_unmap,
+	.append = user_append,
+	.remove = user_remove,
+	.set_flags = user_set_flags,
+};

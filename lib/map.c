@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * map.c - the per-process cache of WOOF mappings.
+ *
+ * CSPOT mapped and unmapped a WOOF on every put and get (34 us a call on
+ * our machines). Here a WOOF is mapped once and the mapping is kept in a
+ * hash table keyed by (namespace, name). The number of cached mappings is
+ * bounded (least recently used first out) so that a process touching
+ * 100,000 WOOFs stays under vm.max_map_count: WOOF_MAP_CACHE in the
+ * environment sets the bound (default 4096). Mappings that handles or
+ * calls in flight still use are never unmapped; they are only unlinked.
+ *
+ * A map whose file was replaced (WooFCreate over it) or removed is noticed
+ * through the state word in its header and dropped from the table, so the
+ * next by-name call opens the new file.
+ *
+ * Cost: a hit is one mutex round trip, one hash and one strcmp.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "woof-internal.h"
+
+#define HASH_BITS 14
+#define HASH_SIZE (1U << HASH_BITS)
+#define CACHE_DEFAULT 4096U
+
+static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct woof_map *buckets[HASH_SIZE];
+static struct woof_map lru = { .lru_prev = &lru, .lru_next = &lru };
+static unsigned int ncached;
+static unsigned int cache_max;
+
+static uint32_t name_hash(const struct woof_ns *ns, const char *name)
+{
+	uint32_t h = 2166136261U ^ (uint32_t)((uintptr_t)ns >> 4);
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 16777619U;
+	return h;
+}
+
+static unsigned int cache_limit(void)
+{
+	if (!cache_max) {
+		const char *e = getenv("WOOF_MAP_CACHE");
+		unsigned long v = e ? strtoul(e, NULL, 10) : 0;
+
+		cache_max = v >= 1 && v <= 1000000 ? (unsigned int)v : CACHE_DEFAULT;
+	}
+	return cache_max;
+}
+
+int map_validate_header(const struct woof_header *h, uint64_t file_size)
+{
+	uint64_t slots, need;
+
+	if (h->magic != WOOF_FORMAT_MAGIC || h->version != WOOF_FORMAT_VERSION ||
+	    h->header_size != WOOF_HEADER_SIZE)
+		return -EBADMSG;
+	if (h->element_size < 1 || h->element_size > WOOF_ELEMENT_SIZE_MAX ||
+	    h->history_size < 1 || h->history_size > WOOF_HISTORY_MAX ||
+	    h->slot_size != WOOF_SLOT_SIZE(h->element_size))
+		return -EBADMSG;
+	if (h->flags & ~WOOF_F_ALL)
+		return -EBADMSG;
+	if (!memchr(h->filename, 0, sizeof(h->filename)))
+		return -EBADMSG;
+	if (__builtin_mul_overflow(h->history_size + 1, h->slot_size, &slots) ||
+	    __builtin_add_overflow(slots, (uint64_t)WOOF_HEADER_SIZE, &need) ||
+	    need > WOOF_FILE_SIZE_MAX || file_size < need)
+		return -EBADMSG;
+	return 0;
+}
+
+static void lru_unlink(struct woof_map *m)
+{
+	m->lru_prev->lru_next = m->lru_next;
+	m->lru_next->lru_prev = m->lru_prev;
+	m->lru_prev = m->lru_next = NULL;
+}
+
+static void lru_push_front(struct woof_map *m)
+{
+	m->lru_next = lru.lru_next;
+	m->lru_prev = &lru;
+	lru.lru_next->lru_prev = m;
+	lru.lru_next = m;
+}
+
+/* Take @m out of the table (map_lock held). */
+static void unhash(struct woof_map *m)
+{
+	struct woof_map **pp = &buckets[m->hash & (HASH_SIZE - 1)];
+
+	while (*pp && *pp != m)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = m->hnext;
+	m->hnext = NULL;
+	lru_unlink(m);
+	m->cached = false;
+	ncached--;
+}
+
+static void map_free(struct woof_map *m)
+{
+	m->ns->ops->unmap(m);
+	free(m);
+}
+
+/* Unhash unreferenced maps beyond the bound (map_lock held); returns a
+ * list (through hnext) to free once the lock is dropped. */
+static struct woof_map *evict(void)
+{
+	struct woof_map *m, *prev, *out = NULL;
+	unsigned int max = cache_limit();
+
+	for (m = lru.lru_prev; ncached > max && m != &lru; m = prev) {
+		prev = m->lru_prev;
+		if (m->refs)
+			continue;
+		unhash(m);
+		m->hnext = out;
+		out = m;
+	}
+	return out;
+}
+
+static void free_list(struct woof_map *m)
+{
+	while (m) {
+		struct woof_map *next = m->hnext;
+
+		map_free(m);
+		m = next;
+	}
+}
+
+/* Find a fresh cached map (map_lock held); drops stale ones it meets. */
+static struct woof_map *lookup(struct woof_ns *ns, const char *name, uint32_t h,
+			       struct woof_map **dead)
+{
+	struct woof_map *m, *next;
+
+	for (m = buckets[h & (HASH_SIZE - 1)]; m; m = next) {
+		next = m->hnext;
+		if (m->hash != h || m->ns != ns || strcmp(m->name, name))
+			continue;
+		if (map_stale(m)) {
+			unhash(m);
+			if (!m->refs) {
+				m->hnext = *dead;
+				*dead = m;
+			}
+			continue;
+		}
+		return m;
+	}
+	return NULL;
+}
+
+int map_get(struct woof_ns *ns, const char *name, struct woof_map **mp)
+{
+	struct woof_map *m, *found, *dead = NULL;
+	uint32_t h = name_hash(ns, name);
+	int ret;
+
+	pthread_mutex_lock(&map_lock);
+	m = lookup(ns, name, h, &dead);
+	if (m) {
+		m->refs++;
+		if (lru.lru_next != m) {
+			lru_unlink(m);
+			lru_push_front(m);
+		}
+		pthread_mutex_unlock(&map_lock);
+		free_list(dead);
+		*mp = m;
+		return 0;
+	}
+	pthread_mutex_unlock(&map_lock);
+	free_list(dead);
+	dead = NULL;
+
+	/* miss: open and map outside the lock */
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->fd = -1;
+	ret = ns->ops->map(ns, name, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	m->ns = ns;
+	m->hash = h;
+	strcpy(m->name, name);
+
+	pthread_mutex_lock(&map_lock);
+	found = lookup(ns, name, h, &dead);
+	if (found && found->ino == m->ino && found->dev == m->dev) {
+		/* another thread mapped the same file meanwhile: use that one */
+		found->refs++;
+		pthread_mutex_unlock(&map_lock);
+		free_list(dead);
+		map_free(m);
+		*mp = found;
+		return 0;
+	}
+	if (found)		/* an older file under this name: ours is newer */
+		unhash(found);
+	if (found && !found->refs) {
+		found->hnext = dead;
+		dead = found;
+	}
+	m->refs = 1;
+	m->cached = true;
+	m->hnext = buckets[h & (HASH_SIZE - 1)];
+	buckets[h & (HASH_SIZE - 1)] = m;
+	lru_push_front(m);
+	ncached++;
+	{
+		struct woof_map *ev = evict();
+
+		while (ev) {
+			struct woof_map *n = ev->hnext;
+
+			ev->hnext = dead;
+			dead = ev;
+			ev = n;
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	free_list(dead);
+	*mp = m;
+	return 0;
+}
+
+void map_put(struct woof_map *m)
+{
+	bool drop;
+
+	pthread_mutex_lock(&map_lock);
+	drop = --m->refs == 0 && !m->cached;
+	pthread_mutex_unlock(&map_lock);
+	if (drop)
+		map_free(m);
+}
+
+/* Take @m out of the table; it is unmapped when its last user lets go. */
+void map_forget(struct woof_map *m)
+{
+	bool drop;
+
+	pthread_mutex_lock(&map_lock);
+	if (m->cached)
+		unhash(m);
+	drop = m->refs == 0;
+	pthread_mutex_unlock(&map_lock);
+	if (drop)
+		map_free(m);
+}
+
+/* Forget every cached map of @name in @ns (after a remove or a reset). */
+void map_forget_name(struct woof_ns *ns, const char *name)
+{
+	struct woof_map *m, *next, *dead = NULL;
+	uint32_t h = name_hash(ns, name);
+
+	pthread_mutex_lock(&map_lock);
+	for (m = buckets[h & (HASH_SIZE - 1)]; m; m = next) {
+		next = m->hnext;
+		if (m->hash != h || m->ns != ns || strcmp(m->name, name))
+			continue;
+		unhash(m);
+		if (!m->refs) {
+			m->hnext = dead;
+			dead = m;
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	free_list(dead);
+}
+
+/* msync every cached mapping of @ns (all namespaces when @ns is NULL). */
+int map_sync_ns(struct woof_ns *ns)
+{
+	struct woof_map *m;
+	int ret = 0;
+
+	pthread_mutex_lock(&map_lock);
+	for (m = lru.lru_next; m != &lru; m = m->lru_next) {
+		if (ns && m->ns != ns)
+			continue;
+		if (m->writable && msync(m->hdr, m->len, MS_SYNC) < 0 && !ret)
+			ret = -errno;
+	}
+	pthread_mutex_unlock(&map_lock);
+	return ret;
+}
+
+void map_atfork_prepare(void)
+{
+	pthread_mutex_lock(&map_lock);
+}
+
+void map_atfork_parent(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}
+
+void map_atfork_child(void)
+{
+	pthread_mutex_unlock(&map_lock);
+}

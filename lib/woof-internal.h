@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * woof-internal.h - what the files of libwoof share and nobody else sees.
+ *
+ * Objects:
+ *   struct woof_ns   a namespace directory, shared and reference counted
+ *                    (global list, ns_lock). Holds the engine and, for the
+ *                    user-space engine, this process's owner token.
+ *   struct woof_map  one mapping of one WOOF file. Cached by (ns, name) in a
+ *                    bounded LRU (map.c); handles and in-flight by-name calls
+ *                    hold references, only unreferenced maps are evicted.
+ *   struct woof      a handle from woof_open()/woof_create(): a map reference.
+ *
+ * Locking: map_lock (map.c) guards the cache and map reference counts;
+ * ns_lock (ns.c) guards the namespace list. Neither is held while an
+ * element is copied. The data path synchronises through the shared header
+ * only (see engine-user.c).
+ */
+#ifndef WOOF_INTERNAL_H
+#define WOOF_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+#include "woof.h"
+
+#define WOOF_HIDDEN __attribute__((visibility("hidden")))
+
+struct woof_map;
+
+/*
+ * An engine: how WOOFs of a namespace are created, mapped, appended to and
+ * removed. Reads never go through the engine: both engines map the same
+ * format and readers copy from the mapping (read.c).
+ */
+struct woof_engine_ops {
+	const char *name;
+	int (*create)(struct woof_ns *ns, const char *name,
+		      const struct woof_create_opts *o);
+	int (*map)(struct woof_ns *ns, const char *name, struct woof_map *m);
+	void (*unmap)(struct woof_map *m);
+	int (*append)(struct woof_map *m, const void *el, const char *handler,
+		      uint64_t *seq);
+	int (*remove)(struct woof_ns *ns, const char *name);
+	int (*set_flags)(struct woof_map *m, uint32_t set, uint32_t clear);
+};
+
+struct woof_ns {
+	char *path;			/* absolute, no trailing '/' */
+	int dirfd;			/* O_DIRECTORY, O_CLOEXEC */
+	dev_t dev;
+	ino_t ino;
+	unsigned int refs;		/* under ns_lock */
+	const struct woof_engine_ops *ops;
+	struct woof_ns *next;
+
+	/* user-space engine: this process's owner token in this namespace */
+	pthread_mutex_t owner_lock;
+	int owners_fd;			/* -1 until the first append */
+	struct woof_owners *owners;	/* mapped .woof/owners, or NULL */
+	_Atomic uint64_t token;		/* 0 until registered */
+};
+
+struct woof_map {
+	struct woof_ns *ns;		/* holds a namespace reference */
+	struct woof_header *hdr;	/* the whole file is mapped */
+	size_t len;
+	bool writable;
+	int fd;				/* kept by engines that need it, else -1 */
+	dev_t dev;
+	ino_t ino;
+	uint64_t element_size;		/* copied from the header at map time */
+	uint64_t history_size;
+	uint64_t slot_size;
+
+	/* map.c bookkeeping, under map_lock */
+	unsigned int refs;
+	bool cached;			/* reachable by name */
+	uint32_t hash;
+	struct woof_map *hnext;
+	struct woof_map *lru_prev, *lru_next;
+	char name[WOOF_NAME_MAX + 1];
+};
+
+struct woof {
+	struct woof_map *m;
+};
+
+/* ---- names.c ---- */
+WOOF_HIDDEN int woof_uri_is_local_host(const char *host, size_t len);
+
+/* ---- ns.c ---- */
+WOOF_HIDDEN int ns_default(struct woof_ns **nsp, bool reload);
+WOOF_HIDDEN int ns_open_resolved(const char *def_dir, const char *woof_name,
+				 struct woof_ns **nsp, char *name, size_t name_len);
+WOOF_HIDDEN void ns_atfork_prepare(void);
+WOOF_HIDDEN void ns_atfork_parent(void);
+WOOF_HIDDEN void ns_atfork_child(void);
+
+/* ---- map.c ---- */
+WOOF_HIDDEN int map_get(struct woof_ns *ns, const char *name, struct woof_map **mp);
+WOOF_HIDDEN void map_put(struct woof_map *m);
+WOOF_HIDDEN void map_forget(struct woof_map *m);
+WOOF_HIDDEN void map_forget_name(struct woof_ns *ns, const char *name);
+WOOF_HIDDEN int map_sync_ns(struct woof_ns *ns);
+WOOF_HIDDEN int map_validate_header(const struct woof_header *h, uint64_t file_size);
+WOOF_HIDDEN void map_atfork_prepare(void);
+WOOF_HIDDEN void map_atfork_parent(void);
+WOOF_HIDDEN void map_atfork_child(void);
+
+/* ---- read.c ---- */
+WOOF_HIDDEN int map_read(struct woof_map *m, uint64_t seq, void *el, uint64_t *seq_read);
+WOOF_HIDDEN int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms);
+WOOF_HIDDEN void map_wake(struct woof_header *h);
+
+static inline struct woof_slot *map_slot(const struct woof_map *m, uint64_t idx)
+{
+	return (struct woof_slot *)((char *)m->hdr + WOOF_HEADER_SIZE + idx * m->slot_size);
+}
+
+static inline bool map_stale(const struct woof_map *m)
+{
+	return __atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE) &
+	       (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED);
+}
+
+/* ---- engine-user.c ---- */
+WOOF_HIDDEN extern const struct woof_engine_ops woof_user_engine;
+WOOF_HIDDEN void owners_atfork_child(struct woof_ns *ns);
+
+/* ---- names ---- */
+static inline bool woof_name_reserved(const char *name) { return name[0] == '.'; }
+
+#endif
