@@ -93,7 +93,7 @@ static int with_map(const char *call, const char *name, struct woof_map **mp)
 
 	ret = ns_open_resolved(NULL, name, &ns, plain, sizeof(plain));
 	if (!ret)
-		ret = map_get(ns, plain, mp);
+		ret = map_get(ns, plain, MAP_CHECK_LAZY, mp);
 	return ret ? fail(call, name, ret) : 0;
 }
 

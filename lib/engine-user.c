@@ -336,35 +336,45 @@ out:
 	return ret;
 }
 
-static int user_map(struct woof_ns *ns, const char *name, struct woof_map *m)
+/* Map the WOOF open on @fd (header @h, stat @st) into @m; @fd stays open. */
+static int map_fd(int fd, bool writable, const struct woof_header *h,
+		  const struct stat *st, struct woof_map *m)
 {
-	struct woof_header h;
-	struct stat st;
 	void *p;
-	int fd;
 
-	fd = open_woof(ns, name, &m->writable, &h, &st);
-	if (fd < 0)
-		return fd;
-	m->len = WOOF_FILE_SIZE(h.element_size, h.history_size);
-	p = mmap(NULL, m->len, PROT_READ | (m->writable ? PROT_WRITE : 0), MAP_SHARED,
-		 fd, 0);
-	close(fd);
+	m->writable = writable;
+	m->len = WOOF_FILE_SIZE(h->element_size, h->history_size);
+	p = mmap(NULL, m->len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	m->hdr = p;
-	m->dev = st.st_dev;
-	m->ino = st.st_ino;
-	m->element_size = h.element_size;
-	m->history_size = h.history_size;
-	m->slot_size = h.slot_size;
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->element_size = h->element_size;
+	m->history_size = h->history_size;
+	m->slot_size = h->slot_size;
 	/* the geometry is immutable; a file that changed under us is not a WOOF */
-	if (m->hdr->element_size != h.element_size || m->hdr->history_size != h.history_size ||
-	    m->hdr->slot_size != h.slot_size) {
+	if (m->hdr->element_size != h->element_size ||
+	    m->hdr->history_size != h->history_size || m->hdr->slot_size != h->slot_size) {
 		munmap(p, m->len);
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+static int user_map(struct woof_ns *ns, const char *name, struct woof_map *m)
+{
+	struct woof_header h;
+	struct stat st;
+	bool w;
+	int fd, ret;
+
+	fd = open_woof(ns, name, &w, &h, &st);
+	if (fd < 0)
+		return fd;
+	ret = map_fd(fd, w, &h, &st, m);
+	close(fd);
+	return ret;
 }
 
 static void user_unmap(struct woof_map *m)
@@ -441,7 +451,23 @@ fail:
 	return ret;
 }
 
-static int user_create(struct woof_ns *ns, const char *name, const struct woof_create_opts *o)
+/* Map the file just built on @fd into @m (when the caller wants a map). */
+static int map_new(int fd, struct woof_map *m)
+{
+	struct woof_header h;
+	struct stat st;
+
+	if (!m)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return -EIO;
+	return map_fd(fd, true, &h, &st, m);
+}
+
+static int user_create(struct woof_ns *ns, const char *name,
+		       const struct woof_create_opts *o, struct woof_map *m)
 {
 	struct woof_header h;
 	struct stat st;
@@ -460,9 +486,12 @@ static int user_create(struct woof_ns *ns, const char *name, const struct woof_c
 			close(old);
 			return -EEXIST;
 		} else if (!(o->create & WOOF_CREATE_RESET)) {
+			ret = h.element_size == o->element_size &&
+			      h.history_size == o->history_size ? 0 : -EEXIST;
+			if (!ret && m)
+				ret = map_fd(old, w, &h, &st, m);
 			close(old);
-			return h.element_size == o->element_size &&
-			       h.history_size == o->history_size ? 0 : -EEXIST;
+			return ret;
 		}
 
 		fd = build_file(ns, name, o, tmp, sizeof(tmp));
@@ -491,12 +520,13 @@ static int user_create(struct woof_ns *ns, const char *name, const struct woof_c
 		}
 		if (o->flags & WOOF_F_DURABLE)
 			fsync(ns->dirfd);
+		ret = map_new(fd, m);
 		close(fd);
 		if (old >= 0) {
 			mark_state(old, WOOF_STATE_REPLACED);
 			close(old);
 		}
-		return 0;
+		return ret;
 	}
 	return -EAGAIN;
 }

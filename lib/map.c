@@ -10,22 +10,30 @@
  * environment sets the bound (default 4096). Mappings that handles or
  * calls in flight still use are never unmapped; they are only unlinked.
  *
- * A map whose file was replaced (WooFCreate over it) or removed is noticed
- * through the state word in its header and dropped from the table, so the
- * next by-name call opens the new file.
+ * A map whose file was replaced (WooFCreate over it) or removed through
+ * libwoof is noticed through the state word in its header and dropped from
+ * the table, so the next by-name call opens the new file. Files removed,
+ * replaced or truncated behind libwoof's back (rm, mv, truncate) are
+ * noticed by one fstatat(): at once by woof_open(), and by by-name calls
+ * when the cached map was last checked more than a second ago.
  *
- * Cost: a hit is one mutex round trip, one hash and one strcmp.
+ * Cost: a hit is one mutex round trip, one hash, one strcmp and one read of
+ * the coarse clock; once a second per WOOF, one fstatat().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "woof-internal.h"
 
 #define HASH_BITS 14
 #define HASH_SIZE (1U << HASH_BITS)
 #define CACHE_DEFAULT 4096U
+#define RECHECK_NS 1000000000ULL	/* by-name calls re-check a map after 1 s */
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct woof_map *buckets[HASH_SIZE];
@@ -162,59 +170,64 @@ static struct woof_map *lookup(struct woof_ns *ns, const char *name, uint32_t h,
 	return NULL;
 }
 
-int map_get(struct woof_ns *ns, const char *name, struct woof_map **mp)
+static uint64_t coarse_now(void)
 {
-	struct woof_map *m, *found, *dead = NULL;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* Is @m still the file called @name, whole? One fstatat(). */
+static bool still_there(const struct woof_map *m, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(m->ns->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return st.st_ino == m->ino && st.st_dev == m->dev && S_ISREG(st.st_mode) &&
+	       (uint64_t)st.st_size >= m->len;
+}
+
+struct woof_map *map_alloc(void)
+{
+	struct woof_map *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->fd = -1;
+	return m;
+}
+
+/*
+ * Put the freshly mapped @m (one reference, for the caller) into the table
+ * under @name. If another thread installed the same file meanwhile, that
+ * map is returned instead and @m is freed; an older file's map is unlinked.
+ */
+struct woof_map *map_install(struct woof_ns *ns, const char *name, struct woof_map *m)
+{
+	struct woof_map *found, *dead = NULL;
 	uint32_t h = name_hash(ns, name);
-	int ret;
 
-	pthread_mutex_lock(&map_lock);
-	m = lookup(ns, name, h, &dead);
-	if (m) {
-		m->refs++;
-		if (lru.lru_next != m) {
-			lru_unlink(m);
-			lru_push_front(m);
-		}
-		pthread_mutex_unlock(&map_lock);
-		free_list(dead);
-		*mp = m;
-		return 0;
-	}
-	pthread_mutex_unlock(&map_lock);
-	free_list(dead);
-	dead = NULL;
-
-	/* miss: open and map outside the lock */
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->fd = -1;
-	ret = ns->ops->map(ns, name, m);
-	if (ret) {
-		free(m);
-		return ret;
-	}
 	m->ns = ns;
 	m->hash = h;
+	m->checked_ns = coarse_now();
 	strcpy(m->name, name);
 
 	pthread_mutex_lock(&map_lock);
 	found = lookup(ns, name, h, &dead);
 	if (found && found->ino == m->ino && found->dev == m->dev) {
-		/* another thread mapped the same file meanwhile: use that one */
 		found->refs++;
 		pthread_mutex_unlock(&map_lock);
 		free_list(dead);
 		map_free(m);
-		*mp = found;
-		return 0;
+		return found;
 	}
-	if (found)		/* an older file under this name: ours is newer */
+	if (found) {
 		unhash(found);
-	if (found && !found->refs) {
-		found->hnext = dead;
-		dead = found;
+		if (!found->refs) {
+			found->hnext = dead;
+			dead = found;
+		}
 	}
 	m->refs = 1;
 	m->cached = true;
@@ -235,7 +248,53 @@ int map_get(struct woof_ns *ns, const char *name, struct woof_map **mp)
 	}
 	pthread_mutex_unlock(&map_lock);
 	free_list(dead);
-	*mp = m;
+	return m;
+}
+
+int map_get(struct woof_ns *ns, const char *name, enum map_check check,
+	    struct woof_map **mp)
+{
+	struct woof_map *m, *dead = NULL;
+	uint32_t h = name_hash(ns, name);
+	int ret;
+
+	pthread_mutex_lock(&map_lock);
+	m = lookup(ns, name, h, &dead);
+	if (m) {
+		m->refs++;
+		if (lru.lru_next != m) {
+			lru_unlink(m);
+			lru_push_front(m);
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	free_list(dead);
+	if (m) {
+		uint64_t now = check == MAP_CHECK_NOW ? 0 : coarse_now();
+
+		if (check == MAP_CHECK_LAZY && now - m->checked_ns < RECHECK_NS) {
+			*mp = m;
+			return 0;
+		}
+		if (still_there(m, name)) {
+			m->checked_ns = now ? now : coarse_now();
+			*mp = m;
+			return 0;
+		}
+		map_forget(m);		/* gone behind our back: look again */
+		map_put(m);
+	}
+
+	/* miss: open and map outside the lock */
+	m = map_alloc();
+	if (!m)
+		return -ENOMEM;
+	ret = ns->ops->map(ns, name, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	*mp = map_install(ns, name, m);
 	return 0;
 }
 

@@ -38,8 +38,10 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 	char *path;
 	int fd;
 
-	if (!dir || !dir[0])
+	if (!dir)
 		return -EINVAL;
+	if (!dir[0])
+		return -ENOENT;		/* like open(2) */
 	path = realpath(dir, NULL);
 	if (!path)
 		return errno == ENOMEM ? -ENOMEM : -errno;

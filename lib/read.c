@@ -102,10 +102,10 @@ int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
 	for (;;) {
 		uint64_t cur;
 
-		if (__atomic_load_n(&h->seq_no, __ATOMIC_ACQUIRE) > seq)
-			return 0;
 		if (map_stale(m))
 			return -ESTALE;
+		if (__atomic_load_n(&h->seq_no, __ATOMIC_ACQUIRE) > seq)
+			return 0;
 		/* Dekker with the appender: flag, then re-read seq_no */
 		__atomic_store_n(&h->wait_flag, 1, __ATOMIC_SEQ_CST);
 		cur = __atomic_load_n(&h->seq_no, __ATOMIC_SEQ_CST);

@@ -35,8 +35,9 @@ struct woof_map;
  */
 struct woof_engine_ops {
 	const char *name;
+	/* create @name; with @m, also map the WOOF it made or found */
 	int (*create)(struct woof_ns *ns, const char *name,
-		      const struct woof_create_opts *o);
+		      const struct woof_create_opts *o, struct woof_map *m);
 	int (*map)(struct woof_ns *ns, const char *name, struct woof_map *m);
 	void (*unmap)(struct woof_map *m);
 	int (*append)(struct woof_map *m, const void *el, const char *handler,
@@ -74,6 +75,7 @@ struct woof_map {
 	uint64_t slot_size;
 
 	/* map.c bookkeeping, under map_lock */
+	uint64_t checked_ns;		/* when the name last led to this file */
 	unsigned int refs;
 	bool cached;			/* reachable by name */
 	uint32_t hash;
@@ -98,7 +100,13 @@ WOOF_HIDDEN void ns_atfork_parent(void);
 WOOF_HIDDEN void ns_atfork_child(void);
 
 /* ---- map.c ---- */
-WOOF_HIDDEN int map_get(struct woof_ns *ns, const char *name, struct woof_map **mp);
+/* how map_get() checks that a cached map still is the file of that name */
+enum map_check { MAP_CHECK_LAZY, MAP_CHECK_NOW };
+WOOF_HIDDEN int map_get(struct woof_ns *ns, const char *name, enum map_check check,
+			struct woof_map **mp);
+WOOF_HIDDEN struct woof_map *map_alloc(void);
+WOOF_HIDDEN struct woof_map *map_install(struct woof_ns *ns, const char *name,
+					 struct woof_map *m);
 WOOF_HIDDEN void map_put(struct woof_map *m);
 WOOF_HIDDEN void map_forget(struct woof_map *m);
 WOOF_HIDDEN void map_forget_name(struct woof_ns *ns, const char *name);

@@ -90,15 +90,19 @@ int woof_create(struct woof_ns *ns, const char *name,
 	ret = check_create_opts(opts);
 	if (ret)
 		return ret;
-	ret = ns->ops->create(ns, name, opts);
-	if (ret)
-		return ret;
 	if (opts->create & WOOF_CREATE_RESET)
 		map_forget_name(ns, name);
 	if (!wp)
-		return 0;
-	ret = map_get(ns, name, &m);
-	return ret ? ret : handle_new(m, wp);
+		return ns->ops->create(ns, name, opts, NULL);
+	m = map_alloc();
+	if (!m)
+		return -ENOMEM;
+	ret = ns->ops->create(ns, name, opts, m);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+	return handle_new(map_install(ns, name, m), wp);
 }
 
 int woof_open(struct woof_ns *ns, const char *name, struct woof **wp)
@@ -111,7 +115,7 @@ int woof_open(struct woof_ns *ns, const char *name, struct woof **wp)
 	ret = woof_name_check(name);
 	if (ret)
 		return ret;
-	ret = map_get(ns, name, &m);
+	ret = map_get(ns, name, MAP_CHECK_NOW, &m);
 	return ret ? ret : handle_new(m, wp);
 }
 
@@ -246,7 +250,7 @@ int woof_put(struct woof_ns *ns, const char *name, const char *handler,
 	if (ret)
 		return ret;
 	for (tries = 0; tries < 3; tries++) {
-		ret = map_get(ns, name, &m);
+		ret = map_get(ns, name, MAP_CHECK_LAZY, &m);
 		if (ret)
 			return ret;
 		ret = ns->ops->append(m, element, handler, seq);
@@ -271,7 +275,7 @@ int woof_get(struct woof_ns *ns, const char *name, uint64_t seq, void *element,
 	if (ret)
 		return ret;
 	for (tries = 0; tries < 3; tries++) {
-		ret = map_get(ns, name, &m);
+		ret = map_get(ns, name, MAP_CHECK_LAZY, &m);
 		if (ret)
 			return ret;
 		if (map_stale(m)) {

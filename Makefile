@@ -1,0 +1,40 @@
+# Convenience entry points; the build itself is Meson (meson.build).
+#   make demo   install what is missing, build, install, run the CSPOT
+#               demo apps on the user-space engine (no kernel module)
+#   make test   install what is missing, build, install, run every test
+#               suite (the apps and tests run from the build tree; a failed
+#               install is reported and does not stop them)
+#   make install  build, then install into /usr/local (libwoof, headers,
+#               woof.pc, woofctl, woof-bench, man pages); sudo when not root
+#   make        build only
+BUILD ?= build
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: all build install demo test clean
+
+all: build
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+install: build
+	$(SUDO) meson install -C $(BUILD) --quiet
+	$(SUDO) ldconfig
+
+demo:
+	tools/install-deps.sh demo
+	$(MAKE) build
+	$(MAKE) install || echo "make: woof was built but not installed" >&2
+	apps/run-demo.sh $(BUILD)
+
+test:
+	tools/install-deps.sh test
+	$(MAKE) build
+	$(MAKE) install || echo "make: woof was built but not installed" >&2
+	selftests/run-all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,378 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# test-woofctl.sh - behaviour tests of the woofctl CLI: every command, the
+# exit statuses (0 ok, 1 failure, 2 usage), help at every level, the JSON
+# output, put/get round trips, padding and oversize input, tail -f across
+# processes, and the rejection of bad names.
+#
+# Usage: test-woofctl.sh PATH-TO-WOOFCTL
+# Prints one line per check and "N passed, N failed"; exits 1 if any failed.
+
+set -u
+
+if [ $# -ne 1 ] || [ ! -x "$1" ]; then
+	echo "usage: $0 PATH-TO-WOOFCTL" >&2
+	exit 2
+fi
+WOOFCTL=$(realpath "$1")
+unset WOOFC_DIR
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/test-woofctl.XXXXXX") || exit 1
+BG_PIDS=()
+cleanup() {
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+NS=$T/ns
+OUT=$T/out
+ERR=$T/err
+passed=0
+failed=0
+
+pass() { echo "ok   - $1"; passed=$((passed + 1)); }
+fail() {
+	echo "FAIL - $1${2:+ ($2)}"
+	failed=$((failed + 1))
+	if [ -s "$ERR" ]; then sed 's/^/       stderr: /' "$ERR" | head -5; fi
+}
+
+# run_w: run woofctl with stdout in $OUT, stderr in $ERR, status in $rc
+rc=0
+run_w() { "$WOOFCTL" "$@" >"$OUT" 2>"$ERR"; rc=$?; }
+# run_in FILE ARGS...: the same with stdin from FILE
+run_in() { local in=$1; shift; "$WOOFCTL" "$@" <"$in" >"$OUT" 2>"$ERR"; rc=$?; }
+
+# expect RC DESCRIPTION ARGS...: run woofctl ARGS, check the exit status
+expect() {
+	local want=$1 desc=$2; shift 2
+	run_w "$@"
+	if [ "$rc" -eq "$want" ]; then pass "$desc"; else fail "$desc" "exit $rc, want $want"; fi
+}
+# out_has DESCRIPTION REGEX: stdout of the last run matches
+out_has() {
+	if grep -Eq -- "$2" "$OUT"; then pass "$1"; else fail "$1" "stdout lacks /$2/"; fi
+}
+err_has() {
+	if grep -Eq -- "$2" "$ERR"; then pass "$1"; else fail "$1" "stderr lacks /$2/"; fi
+}
+# json_ok DESCRIPTION PYTHON-EXPR: stdout is one JSON document, d, and EXPR holds
+json_ok() {
+	if python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert isinstance(d, dict) and d.get("schema") == 1, "no schema 1"
+assert ('"$2"'), "expression is false"
+' <"$OUT" 2>"$T/pyerr"; then pass "$1"; else fail "$1" "$(tail -1 "$T/pyerr")"; fi
+}
+# jsonl_ok DESCRIPTION COUNT PYTHON-EXPR: stdout is COUNT JSON lines, ds, and EXPR holds
+jsonl_ok() {
+	if python3 -c '
+import json, sys
+ds = [json.loads(l) for l in sys.stdin.read().splitlines()]
+assert len(ds) == '"$2"', "%d lines" % len(ds)
+assert all(d.get("schema") == 1 for d in ds), "no schema 1"
+assert ('"$3"'), "expression is false"
+' <"$OUT" 2>"$T/pyerr"; then pass "$1"; else fail "$1" "$(tail -1 "$T/pyerr")"; fi
+}
+# same_bytes DESCRIPTION FILE-A FILE-B
+same_bytes() {
+	if cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$(cmp "$2" "$3" 2>&1 | head -1)"; fi
+}
+# the latest sequence number of WOOF $1 in $NS
+latest() { "$WOOFCTL" -j -N "$NS" woof stat "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["latest"])'; }
+# wait_for FILE REGEX SECONDS: until FILE matches
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+echo "# woofctl: $WOOFCTL"
+
+# ---- usage, help, version ---------------------------------------------------------
+
+expect 2 "no arguments is a usage error"			# exit 2
+err_has "no arguments prints the usage on stderr" "Usage: woofctl"
+expect 0 "woofctl help" help
+out_has "woofctl help lists woof put" "woof put NAME"
+out_has "woofctl help lists ns init" "ns init DIR"
+expect 0 "woofctl --help" --help
+out_has "woofctl --help prints the usage" "^Usage: woofctl"
+expect 0 "woofctl -h" -h
+expect 0 "woofctl woof help" woof help
+out_has "woof help lists its commands" "woof tail NAME"
+expect 0 "woofctl woof --help" woof --help
+expect 0 "woofctl ns help" ns help
+out_has "ns help lists init" "ns init DIR"
+expect 0 "woofctl namespace help (alias)" namespace help
+expect 0 "woofctl woof put help" woof put help
+out_has "woof put help shows its usage" "Usage: woofctl \[OPTIONS\] woof put NAME"
+out_has "woof put help shows its options" "--hex HEX"
+expect 0 "woofctl woof put --help" woof put --help
+out_has "woof put --help shows its usage" "Usage: woofctl \[OPTIONS\] woof put NAME"
+expect 0 "woofctl woof tail -h" woof tail -h
+out_has "woof tail -h shows -f" "--follow"
+expect 0 "woofctl ns init help" ns init help
+out_has "ns init help shows its usage" "ns init DIR"
+expect 0 "woofctl help woof get" help woof get
+out_has "help woof get shows its usage" "woof get NAME \[SEQ\]"
+expect 2 "help for an unknown command" help woof frob
+expect 2 "unknown object" frob
+err_has "unknown object is named on stderr" "unknown object 'frob'"
+expect 2 "unknown command" woof frob
+err_has "unknown command is named on stderr" "unknown command 'frob'"
+expect 2 "object without a command" woof
+expect 2 "unknown global option" --frob woof ls
+expect 2 "unknown command option" -N "$T" woof ls --frob
+err_has "unknown option is named on stderr" "unknown option '--frob'"
+expect 2 "global option without its argument" -N
+expect 2 "extra argument" -N "$T" woof ls extra
+expect 0 "woofctl --version" --version
+out_has "--version names woofctl" "^woofctl [^ ]+ \(libwoof [0-9]+\.[0-9]+\.[0-9]+"
+expect 0 "woofctl -V" -V
+out_has "-V names woofctl" "^woofctl "
+expect 0 "woofctl version" version
+out_has "version names libwoof" "libwoof"
+expect 0 "woofctl -j version" -j version
+json_ok "version JSON" '"woofctl" in d and "libwoof" in d'
+expect 2 "version takes no arguments" version extra
+
+# ---- ns init ---------------------------------------------------------------------
+
+expect 0 "ns init" ns init "$NS"
+out_has "ns init prints the namespace" "$NS"
+if [ -d "$NS/.woof" ]; then pass "ns init made .woof/"; else fail "ns init made .woof/"; fi
+expect 0 "ns init again (idempotent)" ns init "$NS"
+expect 0 "ns init -j" -j ns init "$NS"
+json_ok "ns init JSON" 'd["namespace"] == "'"$NS"'"'
+expect 1 "ns init below a missing directory" ns init "$T/missing/deeper"
+expect 2 "ns init without DIR" ns init
+expect 1 "a missing namespace" -N "$T/nonexistent" woof ls
+err_has "error message format" "^woofctl: .+: .+"
+
+# ---- woof create --------------------------------------------------------------------
+
+expect 0 "create" -N "$NS" woof create w16 --element-size 16 --history 4
+out_has "create says created" "^created"
+expect 0 "create again, same geometry" -N "$NS" woof create w16 --element-size 16 --history 4
+out_has "create again says opened" "^opened"
+expect 1 "create again, other geometry" -N "$NS" woof create w16 --element-size 32 --history 4
+err_has "other geometry is explained" "element size 16, history 4"
+expect 1 "create --excl of an existing WOOF" -N "$NS" woof create w16 --element-size 16 --history 4 --excl
+expect 0 "create --excl of a new WOOF" -N "$NS" woof create big --element-size 100 --history 10 --excl
+expect 0 "create -j" -j -N "$NS" woof create d8 --element-size 8 --history 100 --durable
+json_ok "create JSON" 'd["action"] == "created" and d["element_size"] == 8 and d["history_size"] == 100 and d["durable"] is True'
+expect 2 "create without --element-size" -N "$NS" woof create x --history 4
+expect 2 "create without --history" -N "$NS" woof create x --element-size 4
+expect 2 "create with a malformed size" -N "$NS" woof create x --element-size 12abc --history 4
+expect 2 "create with a negative size" -N "$NS" woof create x --element-size -1 --history 4
+expect 2 "create --excl --reset" -N "$NS" woof create x --element-size 4 --history 4 --excl --reset
+expect 1 "create with element size 0" -N "$NS" woof create x --element-size 0 --history 4
+expect 1 "create with history 0" -N "$NS" woof create x --element-size 4 --history 0
+expect 2 "create without NAME" -N "$NS" woof create --element-size 4 --history 4
+
+# ---- bad names ------------------------------------------------------------------------
+
+for name in "" ".." "." "a/b" ".hidden" "$(printf 'x%.0s' {1..256})"; do
+	shown=${name:0:12}
+	expect 1 "create rejects name '$shown'" -N "$NS" woof create "$name" --element-size 4 --history 4
+done
+for name in "" ".." "a/b" ".woof"; do
+	expect 1 "put rejects name '$name'" -N "$NS" woof put "$name" --hex 00
+	expect 1 "get rejects name '$name'" -N "$NS" woof get "$name"
+done
+expect 1 "rm rejects name '..'" -N "$NS" woof rm ..
+expect 1 "stat rejects name 'a/b'" -N "$NS" woof stat a/b
+if [ ! -e "$NS/a" ] && [ -d "$NS/.woof" ]; then pass "bad names left the namespace alone"; else fail "bad names left the namespace alone"; fi
+
+# ---- put / get ---------------------------------------------------------------------
+
+expect 0 "put --hex" -N "$NS" woof put w16 --hex "68 65 6c 6c 6f"
+out_has "put prints the seq" "^appended seq 1$"
+printf 'hello\0\0\0\0\0\0\0\0\0\0\0' >"$T/hello16"
+run_w -N "$NS" woof get w16 1 --raw
+if [ "$rc" -eq 0 ]; then pass "get --raw"; else fail "get --raw" "exit $rc"; fi
+same_bytes "put --hex / get --raw round trip (zero padded)" "$OUT" "$T/hello16"
+expect 0 "get SEQ, human" -N "$NS" woof get w16 1
+printf 'seq 1\n00000000  68 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |hello...........|\n00000010\n' >"$T/dump"
+same_bytes "get prints a seq line and a hex+ASCII dump" "$OUT" "$T/dump"
+expect 0 "get -j" -j -N "$NS" woof get w16 1
+json_ok "get JSON carries the element as hex" 'd["seq"] == 1 and d["hex"] == "68656c6c6f" + "00" * 11 and d["name"] == "w16"'
+
+head -c 16 /dev/urandom >"$T/rand16"
+expect 0 "put --file" -N "$NS" woof put w16 --file "$T/rand16"
+out_has "put --file prints seq 2" "^appended seq 2$"
+run_w -N "$NS" woof get w16 2 --raw
+same_bytes "put --file / get --raw round trip" "$OUT" "$T/rand16"
+
+head -c 16 /dev/urandom >"$T/rand16b"
+run_in "$T/rand16b" -j -N "$NS" woof put w16
+if [ "$rc" -eq 0 ]; then pass "put from stdin -j"; else fail "put from stdin -j" "exit $rc"; fi
+json_ok "put JSON is {schema, seq}" 'd == {"schema": 1, "seq": 3}'
+run_w -N "$NS" woof get w16 --raw
+same_bytes "put stdin / get (latest) round trip" "$OUT" "$T/rand16b"
+run_w -N "$NS" woof get w16 0 --raw
+same_bytes "get SEQ 0 is the latest" "$OUT" "$T/rand16b"
+run_in "$T/rand16" -N "$NS" woof put w16 --file -
+out_has "put --file - reads stdin" "^appended seq 4$"
+
+printf 'hi' >"$T/hi"
+expect 0 "put short input" -N "$NS" woof put w16 --file "$T/hi"
+printf 'hi\0\0\0\0\0\0\0\0\0\0\0\0\0\0' >"$T/hi16"
+run_w -N "$NS" woof get w16 --raw
+same_bytes "short input is zero padded" "$OUT" "$T/hi16"
+before=$(latest w16)
+head -c 17 /dev/zero >"$T/z17"
+expect 1 "put oversize file" -N "$NS" woof put w16 --file "$T/z17"
+err_has "oversize is explained" "17 bytes.*16"
+run_in "$T/z17" -N "$NS" woof put w16
+if [ "$rc" -eq 1 ]; then pass "put oversize stdin"; else fail "put oversize stdin" "exit $rc"; fi
+expect 1 "put oversize --hex" -N "$NS" woof put w16 --hex "$(printf '00%.0s' {1..17})"
+if [ -n "$before" ] && [ "$(latest w16)" = "$before" ]; then pass "oversize input appended nothing"; else fail "oversize input appended nothing"; fi
+expect 1 "put --hex with a bad digit" -N "$NS" woof put w16 --hex "zz"
+expect 1 "put --hex with an odd digit count" -N "$NS" woof put w16 --hex "abc"
+expect 2 "put --hex and --file" -N "$NS" woof put w16 --hex 00 --file "$T/hi"
+expect 1 "put --file of a missing file" -N "$NS" woof put w16 --file "$T/nonexistent"
+expect 1 "put with a bad handler name" -N "$NS" woof put w16 --hex 00 --handler a/b
+expect 0 "put with a handler" -N "$NS" woof put w16 --hex 00 --handler on_put
+out_has "put with a handler appends" "^appended seq 6$"
+expect 1 "put to a missing WOOF" -N "$NS" woof put nosuch --hex 00
+
+# w16 keeps 4: seq 1 is gone by now
+expect 1 "get an overwritten element" -N "$NS" woof get w16 1
+expect 1 "get a seq not assigned yet" -N "$NS" woof get w16 1000
+expect 2 "get a malformed seq" -N "$NS" woof get w16 x1
+expect 1 "get from an empty WOOF" -N "$NS" woof get big
+expect 1 "get from a missing WOOF" -N "$NS" woof get nosuch
+expect 2 "get --raw -j" -j -N "$NS" woof get w16 --raw
+
+# ---- ls / stat ------------------------------------------------------------------------
+
+expect 0 "ls" -N "$NS" woof ls
+out_has "ls lists w16" "^w16 +16 +4 "
+out_has "ls lists d8 as durable" "^d8 .*durable"
+if [ -s "$OUT" ] && ! grep -q "^\.woof" "$OUT"; then pass "ls hides .woof"; else fail "ls hides .woof"; fi
+expect 0 "ls -j" -j -N "$NS" woof ls
+json_ok "ls JSON" 'sorted(w["name"] for w in d["woofs"]) == ["big", "d8", "w16"] and d["namespace"] == "'"$NS"'"'
+expect 0 "ls -p (pretty JSON)" -p -N "$NS" woof ls
+json_ok "pretty JSON is valid" 'len(d["woofs"]) == 3'
+if [ "$(wc -l <"$OUT")" -gt 3 ]; then pass "pretty JSON is indented"; else fail "pretty JSON is indented"; fi
+expect 0 "ls with -N after the command" woof ls -N "$NS" -j
+json_ok "ls -N after the command" 'len(d["woofs"]) == 3'
+(cd "$NS" && "$WOOFCTL" -j woof ls >"$OUT" 2>"$ERR"); rc=$?
+json_ok "ls in the current directory" 'len(d["woofs"]) == 3'
+WOOFC_DIR=$NS "$WOOFCTL" -j woof ls >"$OUT" 2>"$ERR"
+json_ok "ls in \$WOOFC_DIR" 'len(d["woofs"]) == 3'
+mkdir "$T/empty"
+expect 0 "ls of an empty namespace" -j woof ls -N "$T/empty"
+json_ok "ls JSON of an empty namespace" 'd["woofs"] == []'
+
+expect 0 "stat" -N "$NS" woof stat w16
+out_has "stat shows the element size" "element size: +16"
+out_has "stat shows the latest seq" "latest seq: +6"
+expect 0 "stat -j" -j -N "$NS" woof stat w16
+json_ok "stat JSON" 'd["element_size"] == 16 and d["history_size"] == 4 and d["latest"] == 6 and d["oldest"] == 3 and d["count"] == 4 and d["durable"] is False and d["flags"] == []'
+expect 0 "stat -j of a durable WOOF" -j -N "$NS" woof stat d8
+json_ok "stat JSON shows durable" 'd["durable"] is True and d["flags"] == ["durable"] and d["latest"] == 0'
+expect 1 "stat of a missing WOOF" -N "$NS" woof stat nosuch
+
+# JSON string escaping: a name with a quote, a backslash and UTF-8
+odd='q"b\s ü'
+expect 0 "create a WOOF with quote and backslash in its name" -N "$NS" woof create "$odd" --element-size 4 --history 2
+expect 0 "stat -j of it" -j -N "$NS" woof stat "$odd"
+json_ok "JSON escapes quote and backslash" 'd["name"] == "q\"b\\s \u00fc"'
+expect 0 "rm it" -N "$NS" woof rm "$odd"
+
+# ---- create --reset -------------------------------------------------------------------
+
+expect 0 "create --reset" -N "$NS" woof create w16 --element-size 16 --history 4 --reset
+out_has "create --reset says reset" "^reset"
+if [ "$(latest w16)" = 0 ]; then pass "reset WOOF is empty"; else fail "reset WOOF is empty"; fi
+expect 0 "create --reset to another geometry" -j -N "$NS" woof create big --element-size 50 --history 3 --reset
+json_ok "reset changed the geometry" 'd["action"] == "reset" and d["element_size"] == 50 and d["history_size"] == 3'
+
+# ---- tail -----------------------------------------------------------------------------
+
+for i in 1 2 3 4 5 6; do "$WOOFCTL" -N "$NS" woof put w16 --hex "0$i" >/dev/null; done
+expect 0 "tail" -N "$NS" woof tail w16
+if [ "$(grep -c '^seq ' "$OUT")" -eq 4 ]; then pass "tail prints what is retained (4)"; else fail "tail prints what is retained (4)"; fi
+expect 0 "tail -n 2" -N "$NS" woof tail w16 -n 2
+if [ "$(grep '^seq ' "$OUT" | tr '\n' ' ')" = "seq 5 seq 6 " ]; then pass "tail -n 2 prints the last two, oldest first"; else fail "tail -n 2 prints the last two, oldest first" "$(grep '^seq' "$OUT" | tr '\n' ' ')"; fi
+expect 0 "tail -j -n 3" -j -N "$NS" woof tail w16 -n 3
+jsonl_ok "tail JSON Lines" 3 '[d["seq"] for d in ds] == [4, 5, 6] and ds[2]["hex"] == "06" + "00" * 15'
+expect 0 "tail --raw -n 2" -N "$NS" woof tail w16 -n 2 --raw
+if [ "$(stat -c %s "$OUT")" -eq 32 ]; then pass "tail --raw writes whole elements"; else fail "tail --raw writes whole elements"; fi
+expect 0 "tail -n 0" -N "$NS" woof tail w16 -n 0
+if [ ! -s "$OUT" ]; then pass "tail -n 0 prints nothing"; else fail "tail -n 0 prints nothing"; fi
+expect 2 "tail -n with a bad number" -N "$NS" woof tail w16 -n x
+expect 1 "tail of a missing WOOF" -N "$NS" woof tail nosuch
+
+# tail -f gets an element appended by another process, then stops on SIGINT
+timeout 20 "$WOOFCTL" -j -N "$NS" woof tail -n 0 -f w16 >"$T/follow" 2>"$T/follow.err" &
+tpid=$!; BG_PIDS+=("$tpid")
+sleep 0.5
+"$WOOFCTL" -N "$NS" woof put w16 --hex "ab cd" >/dev/null
+if wait_for "$T/follow" '"seq":7' 5; then pass "tail -f receives an element from another process"; else fail "tail -f receives an element from another process"; fi
+"$WOOFCTL" -N "$NS" woof put w16 --hex "ef" >/dev/null
+if wait_for "$T/follow" '"seq":8' 5; then pass "tail -f receives a second element"; else fail "tail -f receives a second element"; fi
+OUT=$T/follow jsonl_ok "tail -f JSON Lines" 2 'ds[0]["hex"] == "abcd" + "00" * 14 and ds[1]["seq"] == 8'
+alive=no; kill -0 "$tpid" 2>/dev/null && alive=yes
+kill -INT "$tpid"
+wait "$tpid"; st=$?
+if [ "$alive" = yes ] && [ "$st" -eq 0 ]; then pass "tail -f runs until SIGINT, then exits 0"; else fail "tail -f runs until SIGINT, then exits 0" "running $alive, exit $st"; fi
+
+# ... on SIGTERM, in human format
+timeout 20 "$WOOFCTL" -N "$NS" woof tail -n 1 -f w16 >"$T/follow" 2>"$T/follow.err" &
+tpid=$!; BG_PIDS+=("$tpid")
+if wait_for "$T/follow" '^seq 8$' 5; then pass "tail -f -n 1 prints the latest first"; else fail "tail -f -n 1 prints the latest first"; fi
+"$WOOFCTL" -N "$NS" woof put w16 --hex "41 42 43" >/dev/null
+if wait_for "$T/follow" '\|ABC\.+\|' 5; then pass "tail -f prints new elements as a dump"; else fail "tail -f prints new elements as a dump"; fi
+alive=no; kill -0 "$tpid" 2>/dev/null && alive=yes
+kill -TERM "$tpid"
+wait "$tpid"; st=$?
+if [ "$alive" = yes ] && [ "$st" -eq 0 ]; then pass "tail -f runs until SIGTERM, then exits 0"; else fail "tail -f runs until SIGTERM, then exits 0" "running $alive, exit $st"; fi
+
+# ... and when its reader goes away (EPIPE)
+( timeout 20 "$WOOFCTL" -N "$NS" woof tail -n 0 -f --raw w16 | head -c 1 >"$T/one"
+  echo "${PIPESTATUS[0]}" >"$T/pipestatus" ) &
+ppid=$!; BG_PIDS+=("$ppid")
+sleep 0.5
+"$WOOFCTL" -N "$NS" woof put w16 --hex "5a" >/dev/null
+wait_for "$T/one" 'Z' 5
+sleep 0.3
+"$WOOFCTL" -N "$NS" woof put w16 --hex "5b" >/dev/null	# this write meets EPIPE
+wait "$ppid"
+if grep -q Z "$T/one" && [ "$(cat "$T/pipestatus" 2>/dev/null)" = 0 ]; then pass "tail -f exits 0 on EPIPE"; else fail "tail -f exits 0 on EPIPE" "status $(cat "$T/pipestatus" 2>/dev/null)"; fi
+
+# ---- woof:// URIs -----------------------------------------------------------------------
+
+expect 0 "get by woof://localhost URI" woof get "woof://localhost$NS/w16" --raw
+if [ "$(stat -c %s "$OUT")" -eq 16 ]; then pass "URI get returns an element"; else fail "URI get returns an element"; fi
+expect 0 "stat by woof:/// URI (empty host)" -j woof stat "woof://$NS/w16"
+json_ok "URI stat names the WOOF" 'd["name"] == "w16" and d["namespace"] == "'"$NS"'"'
+expect 1 "a remote URI is refused" woof get "woof://192.0.2.1$NS/w16"
+expect 1 "a malformed URI is refused" woof get "woof://"
+
+# ---- rm -----------------------------------------------------------------------------------
+
+expect 0 "rm" -N "$NS" woof rm d8
+out_has "rm says removed" "^removed d8$"
+expect 1 "stat after rm" -N "$NS" woof stat d8
+expect 1 "rm of a missing WOOF" -N "$NS" woof rm d8
+echo "not a woof" >"$NS/plain"
+expect 1 "rm of a file that is not a WOOF" -N "$NS" woof rm plain
+if [ -f "$NS/plain" ]; then pass "a file that is not a WOOF is kept"; else fail "a file that is not a WOOF is kept"; fi
+expect 1 "create over a file that is not a WOOF" -N "$NS" woof create plain --element-size 4 --history 4 --reset
+expect 0 "rm -j" -j -N "$NS" woof rm big
+json_ok "rm JSON" 'd["removed"] == "big"'
+expect 0 "ls after rm" -j -N "$NS" woof ls
+json_ok "ls after rm lists what is left" '[w["name"] for w in d["woofs"]] == ["w16"]'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

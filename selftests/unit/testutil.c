@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.c - helpers shared by the woof Criterion suites: per-test
+ * namespace directories (under $WOOF_TEST_NS_ROOT or a fresh /tmp
+ * directory), child processes with deadlines, shared memory, clock,
+ * checksum, PRNG and errno names for assertion messages.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+char *tu_dir;
+struct woof_ns *tu_ns;
+
+#define TU_MAX_DIRS 32
+static char *made_dirs[TU_MAX_DIRS];
+static int n_made_dirs;
+static pid_t made_by;	/* only the process that made them removes them */
+
+char *tu_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+	return tu_printf("%s/%s", dir, name);
+}
+
+char *tu_make_dir(void)
+{
+	const char *root = getenv("WOOF_TEST_NS_ROOT");
+	char *tmpl;
+
+	if (root && *root)
+		tmpl = tu_printf("%s/wt-%d-XXXXXX", root, (int)getpid());
+	else
+		tmpl = tu_printf("/tmp/woof-test-%d-XXXXXX", (int)getpid());
+	if (!mkdtemp(tmpl))
+		cr_assert_fail("mkdtemp(%s): %s", tmpl, strerror(errno));
+	if (n_made_dirs < TU_MAX_DIRS)
+		made_dirs[n_made_dirs++] = tmpl;
+	made_by = getpid();
+	return tmpl;
+}
+
+char *tu_make_ns(struct woof_ns **nsp)
+{
+	char *dir = tu_make_dir();
+	int rc;
+
+	rc = woof_ns_init(dir, 0);
+	cr_assert(rc == 0, "woof_ns_init(%s): %s", dir, tu_err(rc));
+	if (nsp) {
+		rc = woof_ns_open(dir, nsp);
+		cr_assert(rc == 0, "woof_ns_open(%s): %s", dir, tu_err(rc));
+	}
+	return dir;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st; (void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void tu_cleanup(void)
+{
+	const char *keep = getenv("WOOF_TEST_KEEP");
+
+	if (made_by != getpid())
+		return;
+	for (int i = 0; i < n_made_dirs; i++) {
+		if (keep && *keep == '1')
+			fprintf(stderr, "testutil: kept %s\n", made_dirs[i]);
+		else
+			nftw(made_dirs[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	n_made_dirs = 0;
+}
+
+void tu_setup(void)
+{
+	setenv("WOOF_QUIET", "1", 1);
+	unsetenv("WOOFC_DIR");
+	tu_dir = tu_make_ns(&tu_ns);
+}
+
+void tu_teardown(void)
+{
+	if (tu_ns)
+		woof_ns_close(tu_ns);
+	tu_ns = NULL;
+	tu_cleanup();
+}
+
+int tu_write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = write(fd, buf, len);
+	int err = n == (ssize_t)len ? 0 : -EIO;
+	close(fd);
+	return err;
+}
+
+ssize_t tu_pread_file(const char *path, void *buf, size_t len, off_t off)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pread(fd, buf, len, off);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+int tu_pwrite_file(const char *path, const void *buf, size_t len, off_t off)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = pwrite(fd, buf, len, off);
+	int err = n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
+	close(fd);
+	return err;
+}
+
+bool tu_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+long long tu_file_size(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -1;
+	return (long long)st.st_size;
+}
+
+int tu_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+pid_t tu_fork(tu_child_fn fn, int idx, void *arg)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		cr_assert_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int rc = fn(idx, arg);
+		_exit(rc & 0xff);
+	}
+	return pid;
+}
+
+int tu_wait(pid_t pid, int timeout_ms)
+{
+	uint64_t deadline = tu_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, timeout_ms < 0 ? 0 : WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (timeout_ms >= 0 && tu_now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		if (r == 0)
+			usleep(1000);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int tu_run_children(int n, tu_child_fn fn, void *arg, int timeout_ms)
+{
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	uint64_t deadline = tu_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	int failed = 0;
+
+	cr_assert(pids);
+	for (int i = 0; i < n; i++)
+		pids[i] = tu_fork(fn, i, arg);
+	for (int i = 0; i < n; i++) {
+		int left = -1;
+		if (timeout_ms >= 0) {
+			uint64_t now = tu_now_ns();
+			left = now >= deadline ? 0 : (int)((deadline - now) / 1000000ULL);
+		}
+		int st = tu_wait(pids[i], left);
+		if (st != 0) {
+			fprintf(stderr, "testutil: child %d (pid %d) %s %d\n", i,
+				(int)pids[i], st < 0 ? "timed out" :
+				st >= 128 ? "died by signal" : "exited with",
+				st < 0 ? 0 : st >= 128 ? st - 128 : st);
+			failed++;
+		}
+	}
+	free(pids);
+	return failed;
+}
+
+void *tu_shared(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert(p != MAP_FAILED, "mmap shared %zu: %s", size, strerror(errno));
+	return p;
+}
+
+uint64_t tu_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t tu_checksum(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t tu_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+uint64_t tu_seed(void)
+{
+	uint64_t s = tu_now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ULL;
+	return s ? s : 1;
+}
+
+const char *tu_err(long long v)
+{
+	static __thread char buf[4][96];
+	static __thread int next;
+	char *b = buf[next++ & 3];
+
+	if (v < 0 && v > -4096) {
+		const char *name = strerrorname_np((int)-v);
+		snprintf(b, sizeof(buf[0]), "-%s (%s)", name ? name : "E?",
+			 strerror((int)-v));
+	} else {
+		snprintf(b, sizeof(buf[0]), "%lld", v);
+	}
+	return b;
+}
+
+struct woof_create_opts tu_opts(uint64_t element_size, uint64_t history_size,
+				uint32_t create)
+{
+	struct woof_create_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.sz = sizeof(o);
+	o.element_size = element_size;
+	o.history_size = history_size;
+	o.create = create;
+	return o;
+}
+
+struct woof *tu_create(struct woof_ns *ns, const char *name,
+		       uint64_t element_size, uint64_t history_size)
+{
+	struct woof_create_opts o = tu_opts(element_size, history_size,
+					    WOOF_CREATE_EXCL);
+	struct woof *w = NULL;
+	int rc = woof_create(ns, name, &o, &w);
+
+	cr_assert(rc == 0, "woof_create(%s, %llu, %llu): %s", name,
+		  (unsigned long long)element_size,
+		  (unsigned long long)history_size, tu_err(rc));
+	cr_assert(w != NULL, "woof_create(%s) returned no handle", name);
+	return w;
+}

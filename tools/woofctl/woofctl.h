@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * woofctl.h - what the parts of woofctl share: the command table entry,
+ * the per-run context, option parsing for leaf commands, error reporting,
+ * and the handlers of every OBJECT COMMAND pair.
+ *
+ * Adding a command: write a handler `int cmd_OBJ_CMD(struct woofctl *, int,
+ * char **)` in cmd-OBJ.c, declare it below, and add one row to the table in
+ * main.c (and, for a new object, one row to the object table). Help at
+ * every level is generated from those tables.
+ */
+#ifndef WOOFCTL_H
+#define WOOFCTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <woof.h>
+
+#include "json.h"
+
+#ifndef WOOFCTL_VERSION
+#define WOOFCTL_VERSION "unknown"
+#endif
+
+/* exit statuses */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* version of the JSON output; every top-level object carries "schema" */
+#define WOOFCTL_JSON_SCHEMA	1
+
+struct woofctl;
+
+/*
+ * struct woofctl_cmd - one row of the dispatch table.
+ * @object:  the OBJECT word ("woof")
+ * @command: the COMMAND word ("put"), or NULL for a command that is a
+ *           single word ("version")
+ * @run:     the handler; argv[0] is the command word, options follow.
+ *           Returns an exit status (EXIT_*).
+ * @usage:   the arguments, as shown after "woofctl OBJECT COMMAND"
+ * @summary: one line for the command lists
+ * @help:    optional: the options and details, shown by "help"
+ */
+struct woofctl_cmd {
+	const char *object;
+	const char *command;
+	int (*run)(struct woofctl *ctx, int argc, char **argv);
+	const char *usage;
+	const char *summary;
+	const char *help;
+};
+
+/* struct woofctl_object - an OBJECT word, its alias and what it is */
+struct woofctl_object {
+	const char *name;
+	const char *alias;	/* or NULL */
+	const char *summary;
+};
+
+/* struct woofctl - the state of one run */
+struct woofctl {
+	bool json;			/* -j: JSON output */
+	bool pretty;			/* -p: indented JSON */
+	const char *ns_dir;		/* -N DIR, or NULL for the default */
+	const struct woofctl_cmd *cmd;	/* the leaf command being run */
+	struct json out;		/* the JSON writer on stdout */
+};
+
+/* ---- main.c: help and leaf option parsing ---------------------------------- */
+
+/* Print the help of the leaf command @cmd to @f. */
+void help_command(FILE *f, const struct woofctl_cmd *cmd);
+
+/*
+ * cmd_getopt() - getopt_long() for a leaf command, with the common
+ * options (-j, -p, -N DIR, -h) merged in and handled here.
+ * @shortopts/@longopts: the command's own options (without a leading ':').
+ * Returns the next option of the command, -1 at the end of the options,
+ * OPT_HELP after printing the command's help (exit 0), or OPT_USAGE after
+ * printing a usage error (exit 2). Positional arguments start at optind.
+ */
+#define OPT_HELP	(-2)
+#define OPT_USAGE	(-3)
+int cmd_getopt(struct woofctl *ctx, int argc, char **argv,
+	       const char *shortopts, const struct option *longopts);
+
+/*
+ * cmd_no_options() - parse a command that has only the common options.
+ * Returns -1 to go on, or the exit status to return.
+ */
+int cmd_no_options(struct woofctl *ctx, int argc, char **argv);
+
+/*
+ * cmd_nargs() - check that there are @min..@max positional arguments
+ * (max < 0: no limit). Prints a usage error and returns false otherwise.
+ */
+bool cmd_nargs(struct woofctl *ctx, int argc, int min, int max);
+
+/* Print "woofctl: OBJ CMD: <message>" and the command's usage; returns EXIT_USAGE. */
+int usage_error(struct woofctl *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "woofctl: <what>: <woof_strerror(err)>"; returns EXIT_FAIL. */
+int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * fail_sys() - the same for an error of the system rather than of libwoof
+ * (reading the user's input file): strerror() instead of woof_strerror().
+ */
+int fail_sys(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print "woofctl: <message>" (no errno); returns EXIT_FAIL. */
+int fail_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict decimal parse of an unsigned 64-bit number; false if malformed. */
+bool parse_u64(const char *s, uint64_t *v);
+
+/* ---- output.c ---------------------------------------------------------------- */
+
+/* Begin a top-level JSON object on stdout; it already carries "schema". */
+struct json *out_json_begin(struct woofctl *ctx);
+/* End it (and the line). */
+void out_json_end(struct woofctl *ctx);
+
+/*
+ * out_element() - print one element: a hex+ASCII dump under a "seq N"
+ * line, the raw bytes (@raw), or a JSON object (ctx->json).
+ * @compact: JSON on one line whatever -p says (for JSON Lines streams).
+ */
+void out_element(struct woofctl *ctx, const char *name, uint64_t seq,
+		 const void *buf, size_t len, bool raw, bool compact);
+
+/* Print the woof_stat of one WOOF (stat command). */
+void out_stat(struct woofctl *ctx, const char *nspath, enum woof_engine engine,
+	      const struct woof_stat *st);
+/* The members describing a WOOF, into an open JSON object. */
+void out_json_stat_members(struct json *j, const struct woof_stat *st);
+
+/* Names of the set WOOF_F_* / WOOF_STATE_* bits, into @buf ("-" if none). */
+const char *flags_str(uint32_t flags, char *buf, size_t len);
+const char *state_str(uint32_t state, char *buf, size_t len);
+const char *engine_str(enum woof_engine engine);
+
+/*
+ * out_flush() - flush stdout. Returns 0, or -errno of a failed write
+ * (-EPIPE when the reader went away).
+ */
+int out_flush(void);
+
+/* ---- hexdump.c --------------------------------------------------------------- */
+
+/* Write a hexdump -C style dump of @buf to @f (identical lines folded to '*'). */
+void hexdump(FILE *f, const void *buf, size_t len);
+
+/*
+ * hex_parse() - decode hex digits (whitespace between digit pairs allowed)
+ * into @buf of @cap bytes. Returns the number of bytes decoded (which may
+ * exceed @cap: then only @cap were stored), -EINVAL for a character that is
+ * not a hex digit (its offset in *@bad) or an odd number of digits (*@bad
+ * is -1).
+ */
+long long hex_parse(const char *s, void *buf, size_t cap, long *bad);
+
+/* ---- resolve.c: namespaces and the WOOF names users write ----------------- */
+
+/*
+ * struct woofref - a WOOF argument resolved into namespace + name.
+ * @arg: what the user wrote (for messages)
+ */
+struct woofref {
+	const char *arg;
+	struct woof_ns *ns;
+	char name[WOOF_NAME_MAX + 1];
+};
+
+/*
+ * woofref_resolve() - check and resolve a WOOF argument (a plain name in
+ * the selected namespace, or a woof:// URI) and open its namespace.
+ * Prints an error and returns EXIT_FAIL on failure, EXIT_OK otherwise.
+ */
+int woofref_resolve(struct woofctl *ctx, const char *arg, struct woofref *ref);
+/* Open the selected namespace (-N, else the default); prints errors. */
+int ns_open_selected(struct woofctl *ctx, struct woof_ns **nsp);
+void woofref_release(struct woofref *ref);
+
+/* ---- command handlers ---------------------------------------------------------- */
+
+int cmd_version(struct woofctl *ctx, int argc, char **argv);
+int cmd_ns_init(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_create(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_ls(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_stat(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_put(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_get(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_tail(struct woofctl *ctx, int argc, char **argv);
+int cmd_woof_rm(struct woofctl *ctx, int argc, char **argv);
+
+#endif /* WOOFCTL_H */
