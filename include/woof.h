@@ -113,10 +113,21 @@ WOOF_API int woof_remove(struct woof_ns *ns, const char *name);
  * unique sequence number, without gaps. When the buffer is full the oldest
  * element is overwritten. With WOOF_F_DURABLE the element is on stable
  * storage when this returns.
+ * When the append would overwrite an element whose handler has not read
+ * it yet, it waits until the handler has (backpressure; see
+ * WOOF_PUT_NONBLOCK and WOOF_F_OVERWRITE).
  * Returns 0, -EINVAL, -ESTALE (recreated or removed), -EIO (sync failed).
  */
 WOOF_API int woof_append(struct woof *w, const void *element,
 			 const char *handler, uint64_t *seq);
+
+/* Fail with -EAGAIN instead of waiting for a handler to read an element. */
+#define WOOF_PUT_NONBLOCK	(1U << 0)
+/* woof_append() / woof_put() with WOOF_PUT_* flags. */
+WOOF_API int woof_append_flags(struct woof *w, const void *element, const char *handler,
+			       unsigned int flags, uint64_t *seq);
+WOOF_API int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
+			    const void *element, unsigned int flags, uint64_t *seq);
 
 /*
  * woof_read() - copy the element with sequence number @seq to @element.
@@ -199,6 +210,21 @@ WOOF_API int woof_name_check(const char *name);
 WOOF_API int woof_resolve(const char *def_dir, const char *woof_name,
 			  char *nsdir, size_t nsdir_len,
 			  char *name, size_t name_len);
+
+/* ---- inside a handler --------------------------------------------------------- */
+
+/* The call a handler process is serving (set up by dispatcherd). */
+struct woof_call {
+	size_t sz;		/* sizeof(struct woof_call) */
+	char woof[WOOF_NAME_MAX + 1];	/* the WOOF the element was put to */
+	char handler[WOOF_NAME_MAX + 1];
+	uint64_t seq;		/* the element's sequence number */
+	uint64_t trigger;	/* the trigger's number in the namespace trigger log */
+	uint32_t attempt;	/* 1 for the first delivery, 2.. for redeliveries */
+	bool redelivered;	/* attempt > 1: an earlier run may have had effects */
+};
+/* Fill @c for the current handler call; -ENOENT outside a handler. */
+WOOF_API int woof_call_current(struct woof_call *c);
 
 /* ---- errors ---------------------------------------------------------------- */
 

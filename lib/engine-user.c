@@ -32,12 +32,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,10 +179,13 @@ void owners_atfork_child(struct woof_ns *ns)
 
 /* ---- the append lock and its repair ------------------------------------ */
 
-static void slot_write(struct woof_slot *sl, uint64_t stamp, const void *src, size_t n)
+static void slot_write(struct woof_slot *sl, uint64_t stamp, uint32_t flags,
+		       uint32_t trigger, const void *src, size_t n)
 {
 	__atomic_store_n(&sl->stamp, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&sl->flags, flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&sl->trigger, trigger, __ATOMIC_RELAXED);
 	memcpy(sl + 1, src, n);
 	__atomic_store_n(&sl->stamp, stamp, __ATOMIC_RELEASE);
 }
@@ -199,7 +204,8 @@ static void repair(struct woof_map *m)
 		__atomic_store_n(&h->seq_no, s, __ATOMIC_RELEASE);
 	} else if (s > H) {
 		if (st != s - H && __atomic_load_n(&undo->stamp, __ATOMIC_ACQUIRE) == s - H)
-			slot_write(sl, s - H, undo + 1, m->element_size);
+			slot_write(sl, s - H, undo->flags, undo->trigger, undo + 1,
+				   m->element_size);
 	} else if (st) {
 		__atomic_store_n(&sl->stamp, 0, __ATOMIC_RELEASE);
 	}
@@ -251,6 +257,26 @@ static inline void lock_release(struct woof_map *m)
 	__atomic_exchange_n(&m->hdr->lock, 0, __ATOMIC_SEQ_CST);
 }
 
+/* Take @m's append lock as this process (for the dispatcher's claims). */
+int user_lock(struct woof_map *m)
+{
+	uint64_t tok;
+	int ret;
+
+	if (!m->writable)
+		return -EACCES;
+	ret = owner_token(m->ns, &tok);
+	if (ret)
+		return ret;
+	lock_acquire(m, tok);
+	return 0;
+}
+
+void user_unlock(struct woof_map *m)
+{
+	lock_release(m);
+}
+
 static void msync_range(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p & ~(uintptr_t)4095;
@@ -258,13 +284,92 @@ static void msync_range(const void *p, size_t len)
 	msync((void *)a, (uintptr_t)p + len - a, MS_SYNC);
 }
 
+/*
+ * Write element @s into its slot and commit it (lock held): save the
+ * element it overwrites in the undo slot first (format.md).
+ */
+static struct woof_slot *commit_locked(struct woof_map *m, uint64_t s, const void *el,
+				       uint32_t flags, uint32_t trigger)
+{
+	uint64_t H = m->history_size;
+	struct woof_slot *sl = map_slot(m, (s - 1) % H);
+
+	if (s > H)
+		slot_write(map_slot(m, H), s - H, sl->flags, sl->trigger, sl + 1,
+			   m->element_size);
+	slot_write(sl, s, flags, trigger, el, m->element_size);
+	__atomic_store_n(&m->hdr->seq_no, s, __ATOMIC_RELEASE);
+	return sl;
+}
+
+static long futex_wait32(uint32_t *word, uint32_t val)
+{
+	return syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+}
+
+/*
+ * Append the trigger of element @s of @m to the namespace trigger log @tl
+ * (the WOOF lock of @m is held; lock order: WOOF, then trigger log).
+ * Returns the trigger's number, or -ENOSPC when the log is full of
+ * unfinished triggers.
+ */
+static int64_t trigger_append(struct woof_map *tl, uint64_t tok, struct woof_map *m,
+			      uint64_t s, const char *handler)
+{
+	struct woof_header *th = tl->hdr;
+	struct woof_trigger tr;
+	struct timespec now;
+	uint64_t t;
+
+	memset(&tr, 0, sizeof(tr));
+	clock_gettime(CLOCK_REALTIME, &now);
+	tr.woof_seq = s;
+	tr.woof_ctime = m->hdr->create_time_ns;
+	tr.put_time_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	strcpy(tr.woof, m->name);
+	strcpy(tr.handler, handler);
+
+	lock_acquire(tl, tok);
+	t = th->seq_no + 1;
+	if (t > __atomic_load_n(&th->done_floor, __ATOMIC_ACQUIRE) + tl->history_size) {
+		lock_release(tl);
+		return -ENOSPC;
+	}
+	commit_locked(tl, t, &tr, 0, 0);
+	lock_release(tl);
+	return (int64_t)t;
+}
+
+/* Sleep until the trigger log has room (done_floor moved). */
+static void trigger_log_wait(struct woof_map *tl)
+{
+	struct woof_header *th = tl->hdr;
+	uint64_t floor;
+
+	__atomic_store_n(&th->floor_wait, 1, __ATOMIC_SEQ_CST);
+	floor = __atomic_load_n(&th->done_floor, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&th->seq_no, __ATOMIC_ACQUIRE) + 1 > floor + tl->history_size)
+		futex_wait32(map_futex_word(&th->done_floor), (uint32_t)floor);
+}
+
+/* Tell a sleeping dispatcher that triggers arrived: one datagram. */
+static void notify_dispatcher(struct woof_ns *ns, struct woof_map *tl)
+{
+	if (!__atomic_load_n(&tl->hdr->consumer_wait, __ATOMIC_SEQ_CST) ||
+	    !__atomic_exchange_n(&tl->hdr->consumer_wait, 0, __ATOMIC_SEQ_CST))
+		return;
+	ns_notify(ns);
+}
+
 static int user_append(struct woof_map *m, const void *el, const char *handler,
-		       uint64_t *seqp)
+		       unsigned int flags, uint64_t *seqp)
 {
 	struct woof_header *h = m->hdr;
 	uint64_t H = m->history_size, tok, s;
+	struct woof_map *tl = NULL;
 	struct woof_slot *sl;
-	uint32_t state;
+	int64_t t = 0;
+	uint32_t state, sflags;
 	int ret;
 
 	if (!m->writable)
@@ -277,27 +382,61 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 	ret = owner_token(m->ns, &tok);
 	if (ret)
 		return ret;
-
-	lock_acquire(m, tok);
-	if (map_stale(m)) {
-		lock_release(m);
-		return -ESTALE;
+	if (handler) {
+		ret = triggers_map(m->ns, &tl);
+		if (ret)
+			return ret;
 	}
-	s = h->seq_no + 1;
-	sl = map_slot(m, (s - 1) % H);
-	if (s > H)
-		slot_write(map_slot(m, H), s - H, sl + 1, m->element_size);
-	slot_write(sl, s, el, m->element_size);
-	__atomic_store_n(&h->seq_no, s, __ATOMIC_RELEASE);
-	lock_release(m);
+
+	for (;;) {
+		lock_acquire(m, tok);
+		if (map_stale(m)) {
+			lock_release(m);
+			return -ESTALE;
+		}
+		s = h->seq_no + 1;
+		sl = map_slot(m, (s - 1) % H);
+		sflags = s > H ? __atomic_load_n(&sl->flags, __ATOMIC_ACQUIRE) : 0;
+		if (sflags & WOOF_SLOT_PENDING) {
+			/* the oldest element's handler has not read it yet */
+			if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & WOOF_F_OVERWRITE) {
+				__atomic_add_fetch(&h->overruns, 1, __ATOMIC_RELAXED);
+			} else if (flags & WOOF_PUT_NONBLOCK) {
+				lock_release(m);
+				return -EAGAIN;
+			} else {
+				sflags = __atomic_or_fetch(&sl->flags, WOOF_SLOT_WAITER,
+							   __ATOMIC_SEQ_CST);
+				lock_release(m);
+				futex_wait32(&sl->flags, sflags);
+				continue;
+			}
+		}
+		if (tl) {
+			t = trigger_append(tl, tok, m, s, handler);
+			if (t == -ENOSPC) {
+				lock_release(m);
+				if (flags & WOOF_PUT_NONBLOCK)
+					return -EAGAIN;
+				trigger_log_wait(tl);
+				continue;
+			}
+		}
+		sl = commit_locked(m, s, el, tl ? WOOF_SLOT_PENDING : 0, (uint32_t)t);
+		lock_release(m);
+		break;
+	}
 
 	if (__atomic_load_n(&h->wait_flag, __ATOMIC_RELAXED))
 		map_wake(h);
+	if (tl)
+		notify_dispatcher(m->ns, tl);
 	if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & WOOF_F_DURABLE) {
+		if (tl)
+			msync_range(tl->hdr, tl->len);
 		msync_range(sl, m->slot_size);
 		msync_range(h, WOOF_HEADER_SIZE);
 	}
-	(void)handler;	/* validated by the caller; triggers: dispatcherd */
 	if (seqp)
 		*seqp = s;
 	return 0;
@@ -306,16 +445,16 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 /* ---- files -------------------------------------------------------------- */
 
 /* Open @name and check that it is a WOOF; fills @h and @st. */
-static int open_woof(struct woof_ns *ns, const char *name, bool *writable,
+static int open_woof(int dirfd, const char *name, bool *writable,
 		     struct woof_header *h, struct stat *st)
 {
 	int fd, ret;
 
 	*writable = true;
-	fd = openat(ns->dirfd, name, O_RDWR | OPEN_FLAGS);
+	fd = openat(dirfd, name, O_RDWR | OPEN_FLAGS);
 	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
 		*writable = false;
-		fd = openat(ns->dirfd, name, O_RDONLY | OPEN_FLAGS);
+		fd = openat(dirfd, name, O_RDONLY | OPEN_FLAGS);
 	}
 	if (fd < 0)
 		return errno == EISDIR ? -EBADMSG : -errno;
@@ -362,19 +501,24 @@ static int map_fd(int fd, bool writable, const struct woof_header *h,
 	return 0;
 }
 
-static int user_map(struct woof_ns *ns, const char *name, struct woof_map *m)
+int user_map_at(int dirfd, const char *name, struct woof_map *m)
 {
 	struct woof_header h;
 	struct stat st;
 	bool w;
 	int fd, ret;
 
-	fd = open_woof(ns, name, &w, &h, &st);
+	fd = open_woof(dirfd, name, &w, &h, &st);
 	if (fd < 0)
 		return fd;
 	ret = map_fd(fd, w, &h, &st, m);
 	close(fd);
 	return ret;
+}
+
+static int user_map(struct woof_ns *ns, const char *name, struct woof_map *m)
+{
+	return user_map_at(ns->dirfd, name, m);
 }
 
 static void user_unmap(struct woof_map *m)
@@ -397,7 +541,7 @@ static void mark_state(int fd, uint32_t bits)
 	munmap(h, WOOF_HEADER_SIZE);
 }
 
-static int build_file(struct woof_ns *ns, const char *name,
+static int build_file(int dirfd, const char *name,
 		      const struct woof_create_opts *o, char *tmp, size_t tmplen)
 {
 	static _Atomic unsigned int counter;
@@ -407,7 +551,7 @@ static int build_file(struct woof_ns *ns, const char *name,
 	int fd, ret;
 
 	snprintf(tmp, tmplen, ".woof-tmp.%d.%u", (int)getpid(), counter++);
-	fd = openat(ns->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS,
+	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS,
 		    o->mode ? o->mode : 0664);
 	if (fd < 0)
 		return -errno;
@@ -447,7 +591,7 @@ static int build_file(struct woof_ns *ns, const char *name,
 	return fd;
 fail:
 	close(fd);
-	unlinkat(ns->dirfd, tmp, 0);
+	unlinkat(dirfd, tmp, 0);
 	return ret;
 }
 
@@ -466,8 +610,8 @@ static int map_new(int fd, struct woof_map *m)
 	return map_fd(fd, true, &h, &st, m);
 }
 
-static int user_create(struct woof_ns *ns, const char *name,
-		       const struct woof_create_opts *o, struct woof_map *m)
+int user_create_at(int dirfd, const char *name, const struct woof_create_opts *o,
+		   struct woof_map *m)
 {
 	struct woof_header h;
 	struct stat st;
@@ -476,7 +620,7 @@ static int user_create(struct woof_ns *ns, const char *name,
 	int old = -1, fd, ret, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		old = open_woof(ns, name, &w, &h, &st);
+		old = open_woof(dirfd, name, &w, &h, &st);
 		if (old == -ENOENT) {
 			old = -1;
 		} else if (old < 0) {
@@ -494,32 +638,32 @@ static int user_create(struct woof_ns *ns, const char *name,
 			return ret;
 		}
 
-		fd = build_file(ns, name, o, tmp, sizeof(tmp));
+		fd = build_file(dirfd, name, o, tmp, sizeof(tmp));
 		if (fd < 0) {
 			if (old >= 0)
 				close(old);
 			return fd;
 		}
 		if (old >= 0)
-			ret = renameat(ns->dirfd, tmp, ns->dirfd, name) < 0 ? -errno : 0;
+			ret = renameat(dirfd, tmp, dirfd, name) < 0 ? -errno : 0;
 		else
-			ret = linkat(ns->dirfd, tmp, ns->dirfd, name, 0) < 0 ? -errno : 0;
+			ret = linkat(dirfd, tmp, dirfd, name, 0) < 0 ? -errno : 0;
 		if (old < 0)
-			unlinkat(ns->dirfd, tmp, 0);
+			unlinkat(dirfd, tmp, 0);
 		if (ret == -EEXIST && old < 0) {
 			close(fd);	/* a racing creator won: decide again */
 			continue;
 		}
 		if (ret) {
 			if (old >= 0) {
-				unlinkat(ns->dirfd, tmp, 0);
+				unlinkat(dirfd, tmp, 0);
 				close(old);
 			}
 			close(fd);
 			return ret;
 		}
 		if (o->flags & WOOF_F_DURABLE)
-			fsync(ns->dirfd);
+			fsync(dirfd);
 		ret = map_new(fd, m);
 		close(fd);
 		if (old >= 0) {
@@ -531,6 +675,12 @@ static int user_create(struct woof_ns *ns, const char *name,
 	return -EAGAIN;
 }
 
+static int user_create(struct woof_ns *ns, const char *name,
+		       const struct woof_create_opts *o, struct woof_map *m)
+{
+	return user_create_at(ns->dirfd, name, o, m);
+}
+
 static int user_remove(struct woof_ns *ns, const char *name)
 {
 	struct woof_header h;
@@ -538,7 +688,7 @@ static int user_remove(struct woof_ns *ns, const char *name)
 	bool w;
 	int fd, ret = 0;
 
-	fd = open_woof(ns, name, &w, &h, &st);
+	fd = open_woof(ns->dirfd, name, &w, &h, &st);
 	if (fd < 0)
 		return fd;
 	if (fstatat(ns->dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)

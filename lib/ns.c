@@ -83,6 +83,8 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 	ns->ino = st.st_ino;
 	ns->refs = 1;
 	ns->owners_fd = -1;
+	ns->metafd = -1;
+	ns->notify_fd = -1;
 	pthread_mutex_init(&ns->owner_lock, NULL);
 	ns->ops = engine_for(ns);
 	ns->next = ns_list;

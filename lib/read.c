@@ -69,14 +69,10 @@ static long futex(uint32_t *uaddr, int op, uint32_t val, const struct timespec *
 	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
 }
 
-/* The futex word: the low half of seq_no (little endian hosts). */
+/* The futex word: the low half of seq_no. */
 static inline uint32_t *seq_word(struct woof_header *h)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (uint32_t *)&h->seq_no;
-#else
-	return (uint32_t *)&h->seq_no + 1;
-#endif
+	return map_futex_word(&h->seq_no);
 }
 
 void map_wake(struct woof_header *h)

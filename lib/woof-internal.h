@@ -41,7 +41,7 @@ struct woof_engine_ops {
 	int (*map)(struct woof_ns *ns, const char *name, struct woof_map *m);
 	void (*unmap)(struct woof_map *m);
 	int (*append)(struct woof_map *m, const void *el, const char *handler,
-		      uint64_t *seq);
+		      unsigned int flags, uint64_t *seq);
 	int (*remove)(struct woof_ns *ns, const char *name);
 	int (*set_flags)(struct woof_map *m, uint32_t set, uint32_t clear);
 };
@@ -60,6 +60,11 @@ struct woof_ns {
 	int owners_fd;			/* -1 until the first append */
 	struct woof_owners *owners;	/* mapped .woof/owners, or NULL */
 	_Atomic uint64_t token;		/* 0 until registered */
+
+	/* the trigger path (triggers.c), set up on first use under owner_lock */
+	int metafd;			/* .woof/, or -1 */
+	struct woof_map *triggers;	/* .woof/triggers, or NULL */
+	int notify_fd;			/* datagram socket to the dispatcher, or -1 */
 };
 
 struct woof_map {
@@ -135,6 +140,25 @@ static inline bool map_stale(const struct woof_map *m)
 /* ---- engine-user.c ---- */
 WOOF_HIDDEN extern const struct woof_engine_ops woof_user_engine;
 WOOF_HIDDEN void owners_atfork_child(struct woof_ns *ns);
+WOOF_HIDDEN int user_map_at(int dirfd, const char *name, struct woof_map *m);
+WOOF_HIDDEN int user_create_at(int dirfd, const char *name,
+			       const struct woof_create_opts *o, struct woof_map *m);
+WOOF_HIDDEN int user_lock(struct woof_map *m);
+WOOF_HIDDEN void user_unlock(struct woof_map *m);
+
+/* ---- triggers.c ---- */
+WOOF_HIDDEN int triggers_map(struct woof_ns *ns, struct woof_map **tl);
+WOOF_HIDDEN void ns_notify(struct woof_ns *ns);
+
+/* The futex word of a 64-bit counter: its low 32 bits. */
+static inline uint32_t *map_futex_word(void *v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint32_t *)v;
+#else
+	return (uint32_t *)v + 1;
+#endif
+}
 
 /* ---- names ---- */
 static inline bool woof_name_reserved(const char *name) { return name[0] == '.'; }

@@ -149,16 +149,22 @@ static int check_handler(const char *handler)
 	return handler ? woof_name_check(handler) : 0;
 }
 
-int woof_append(struct woof *w, const void *element, const char *handler, uint64_t *seq)
+int woof_append_flags(struct woof *w, const void *element, const char *handler,
+		      unsigned int flags, uint64_t *seq)
 {
 	int ret;
 
-	if (!w || !element)
+	if (!w || !element || (flags & ~WOOF_PUT_NONBLOCK))
 		return -EINVAL;
 	ret = check_handler(handler);
 	if (ret)
 		return ret;
-	return w->m->ns->ops->append(w->m, element, handler, seq);
+	return w->m->ns->ops->append(w->m, element, handler, flags, seq);
+}
+
+int woof_append(struct woof *w, const void *element, const char *handler, uint64_t *seq)
+{
+	return woof_append_flags(w, element, handler, 0, seq);
 }
 
 int woof_read(struct woof *w, uint64_t seq, void *element, uint64_t *seq_read)
@@ -239,10 +245,16 @@ int woof_set_durable(struct woof *w, bool durable)
 int woof_put(struct woof_ns *ns, const char *name, const char *handler,
 	     const void *element, uint64_t *seq)
 {
+	return woof_put_flags(ns, name, handler, element, 0, seq);
+}
+
+int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
+		   const void *element, unsigned int flags, uint64_t *seq)
+{
 	struct woof_map *m;
 	int ret, tries;
 
-	if (!ns || !element)
+	if (!ns || !element || (flags & ~WOOF_PUT_NONBLOCK))
 		return -EINVAL;
 	ret = woof_name_check(name);
 	if (!ret)
@@ -253,7 +265,7 @@ int woof_put(struct woof_ns *ns, const char *name, const char *handler,
 		ret = map_get(ns, name, MAP_CHECK_LAZY, &m);
 		if (ret)
 			return ret;
-		ret = ns->ops->append(m, element, handler, seq);
+		ret = ns->ops->append(m, element, handler, flags, seq);
 		if (ret == -ESTALE)
 			map_forget(m);
 		map_put(m);

@@ -80,6 +80,23 @@ Test(cspot, works_with_woofinit)
 	tu_assert_u64(WooFPut("wi", NULL, &e), 2);
 }
 
+/* Documentation/libwoof.md: $WOOFC_DIR is read on first use and again by WooFInit(). */
+Test(cspot, woofinit_rereads_woofc_dir)
+{
+	char *other = tu_make_ns(NULL);
+	EL e = mkel("x");
+
+	cr_assert(WooFCreate("first", sizeof(EL), 5) >= 0);
+	cr_assert(tu_exists(tu_path(tu_dir, "first")));
+	setenv("WOOFC_DIR", other, 1);
+	cr_assert(WooFInit() >= 0);
+	cr_assert(WooFCreate("second", sizeof(EL), 5) >= 0);
+	cr_assert(tu_exists(tu_path(other, "second")), "WooFInit did not switch to the new $WOOFC_DIR");
+	cr_assert(!tu_exists(tu_path(tu_dir, "second")));
+	tu_assert_u64(WooFPut("second", NULL, &e), 1);
+	tu_assert_u64(WooFPut("first", NULL, &e), BAD);
+}
+
 Test(cspot, cwd_namespace_without_woofc_dir)
 {
 	EL e = mkel("cwd"), got;
@@ -258,7 +275,8 @@ Test(cspot, append_read_by_handle)
 		char s[32];
 		snprintf(s, sizeof(s), "bark %lu", i);
 		e = mkel(s);
-		tu_assert_u64(WooFAppend(wf, i % 2 ? NULL : "hw", &e), i);
+		/* one handler, on an element the wrap below does not overwrite */
+		tu_assert_u64(WooFAppend(wf, i == 4 ? "hw" : NULL, &e), i);
 	}
 	cr_assert(WooFRead(wf, &got, 5) >= 0);
 	cr_assert_str_eq(got.string, "bark 5");

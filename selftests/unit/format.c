@@ -86,20 +86,34 @@ Test(format, struct_sizes_and_offsets)
 	tu_assert_u64(offsetof(struct woof_header, lock), 72);
 	tu_assert_u64(offsetof(struct woof_header, state), 80);
 	tu_assert_u64(offsetof(struct woof_header, wait_flag), 84);
-	tu_assert_u64(offsetof(struct woof_header, reserved2), 88);
-	tu_assert_u64(offsetof(struct woof_header, reserved3), 128);
+	tu_assert_u64(offsetof(struct woof_header, overruns), 88);
+	tu_assert_u64(offsetof(struct woof_header, reserved2), 96);
+	tu_assert_u64(offsetof(struct woof_header, done_floor), 128);
+	tu_assert_u64(offsetof(struct woof_header, consumer_wait), 136);
+	tu_assert_u64(offsetof(struct woof_header, floor_wait), 140);
+	tu_assert_u64(offsetof(struct woof_header, reserved3), 144);
+	tu_assert_u64(offsetof(struct woof_header, reserved5), 192);
 	tu_assert_u64(offsetof(struct woof_header, filename), 256);
 	tu_assert_u64(sizeof(((struct woof_header *)0)->filename), 256);
 	tu_assert_u64(offsetof(struct woof_header, reserved4), 512);
 	tu_assert_u64(sizeof(((struct woof_header *)0)->reserved4), 4096 - 512);
-	/* seq_no, the futex word, sits at the start of its own cache line */
+	/* seq_no and done_floor, futex words, start their own cache lines */
 	tu_assert_u64(offsetof(struct woof_header, seq_no) % 64, 0);
+	tu_assert_u64(offsetof(struct woof_header, done_floor) % 64, 0);
 
 	tu_assert_u64(sizeof(struct woof_slot), 16);
 	tu_assert_u64(sizeof(struct woof_slot), WOOF_SLOT_HEADER_SIZE);
 	tu_assert_u64(offsetof(struct woof_slot, stamp), 0);
-	tu_assert_u64(offsetof(struct woof_slot, aux), 8);
-	tu_assert_u64(offsetof(struct woof_slot, reserved), 12);
+	tu_assert_u64(offsetof(struct woof_slot, flags), 8);
+	tu_assert_u64(offsetof(struct woof_slot, trigger), 12);
+
+	tu_assert_u64(sizeof(struct woof_trigger), 64 + 2 * 256);
+	tu_assert_u64(offsetof(struct woof_trigger, woof_seq), 0);
+	tu_assert_u64(offsetof(struct woof_trigger, woof_ctime), 8);
+	tu_assert_u64(offsetof(struct woof_trigger, put_time_ns), 16);
+	tu_assert_u64(offsetof(struct woof_trigger, flags), 24);
+	tu_assert_u64(offsetof(struct woof_trigger, woof), 64);
+	tu_assert_u64(offsetof(struct woof_trigger, handler), 64 + 256);
 
 	tu_assert_u64(offsetof(struct woof_owners, magic), 0);
 	tu_assert_u64(offsetof(struct woof_owners, version), 8);
@@ -128,6 +142,9 @@ Test(format, constants)
 	tu_assert_u64(WOOF_STATE_REPLACED & WOOF_STATE_REMOVED, 0);
 	tu_assert_u64(WOOF_STATE_REPLACED & WOOF_STATE_KERNEL, 0);
 	tu_assert_u64(WOOF_STATE_REMOVED & WOOF_STATE_KERNEL, 0);
+	tu_assert_u64(WOOF_SLOT_PENDING & WOOF_SLOT_WAITER, 0);
+	cr_assert_str_eq(WOOF_TRIGGERS_FILE, "triggers");
+	cr_assert(WOOF_TRIGGERS_HISTORY >= 1 && WOOF_TRIGGERS_HISTORY <= WOOF_HISTORY_MAX);
 	cr_assert_str_eq(WOOF_NS_META_DIR, ".woof");
 	cr_assert_str_eq(WOOF_OWNERS_FILE, "owners");
 	tu_assert_u64(WOOF_TOKEN_ID((5ULL << 16) | 7), 7);
@@ -215,6 +232,11 @@ Test(format, header_fields_on_disk)
 	tu_assert_u64(h.seq_no, 0);
 	tu_assert_u64(h.lock, 0);
 	tu_assert_u64(h.state, 0);
+	tu_assert_u64(h.wait_flag, 0);
+	tu_assert_u64(h.overruns, 0);
+	tu_assert_u64(h.done_floor, 0);
+	tu_assert_u64(h.consumer_wait, 0);
+	tu_assert_u64(h.floor_wait, 0);
 	cr_assert(h.create_time_ns >= t0 - 1000000000ULL && h.create_time_ns <= t1 + 1000000000ULL,
 		  "create_time_ns %llu is not CLOCK_REALTIME at creation [%llu, %llu]",
 		  (unsigned long long)h.create_time_ns, (unsigned long long)t0,
@@ -225,6 +247,7 @@ Test(format, header_fields_on_disk)
 	cr_assert(h.reserved0 == 0 && h.reserved1 == 0, "reserved0/1 not zero");
 	cr_assert(all_zero(h.reserved2, sizeof(h.reserved2)), "reserved2 not zero");
 	cr_assert(all_zero(h.reserved3, sizeof(h.reserved3)), "reserved3 not zero");
+	cr_assert(all_zero(h.reserved5, sizeof(h.reserved5)), "reserved5 not zero");
 	cr_assert(all_zero(h.reserved4, sizeof(h.reserved4)), "reserved4 not zero");
 	cr_assert(all_zero(h.filename + 4, sizeof(h.filename) - 4),
 		  "filename not zero-padded after its NUL");
@@ -259,7 +282,8 @@ Test(format, seq_no_and_slots_on_disk)
 		/* slot (s - 1) % history_size holds s, stamp == s */
 		read_slot("slots", ES, (s - 1) % HS, &slot, got);
 		tu_assert_u64(slot.stamp, s);
-		tu_assert_u64(slot.aux, 0);
+		tu_assert_u64(slot.flags, 0);	/* no handler: no trigger */
+		tu_assert_u64(slot.trigger, 0);
 		cr_assert(memcmp(got, el, ES) == 0, "slot %llu element bytes differ after append %llu",
 			  (unsigned long long)((s - 1) % HS), (unsigned long long)s);
 	}
@@ -431,5 +455,88 @@ Test(format, owners_file)
 	cr_assert(tu_file_size(path) >= (long long)sizeof(struct woof_owners),
 		  "%s is %lld bytes, smaller than struct woof_owners", path,
 		  tu_file_size(path));
+	woof_close(w);
+}
+
+/*
+ * A put that names a handler appends a struct woof_trigger to
+ * .woof/triggers (a WOOF of its own) and records the trigger's number in
+ * the element's slot.
+ */
+Test(format, trigger_log_on_disk)
+{
+	enum { ES = 16 };
+	struct woof *w = tu_create(tu_ns, "tw", ES, 8);
+	unsigned char el[ES] = "bark";
+	uint64_t seq = 0;
+	struct woof_header h, th;
+	struct woof_slot slot;
+	struct woof_trigger trig;
+	unsigned char got[ES];
+
+	tu_assert_ok(woof_append(w, el, NULL, &seq));
+	tu_assert_ok(woof_append(w, el, "hw", &seq));
+	tu_assert_u64(seq, 2);
+	read_header("tw", &h);
+
+	char *tpath = tu_printf("%s/%s/%s", tu_dir, WOOF_NS_META_DIR, WOOF_TRIGGERS_FILE);
+	cr_assert(tu_exists(tpath), "a put naming a handler made no %s", tpath);
+	tu_assert_rc(tu_pread_file(tpath, &th, sizeof(th), 0), sizeof(th));
+	tu_assert_u64(th.magic, WOOF_FORMAT_MAGIC);
+	tu_assert_u64(th.element_size, sizeof(struct woof_trigger));
+	tu_assert_u64(th.history_size, WOOF_TRIGGERS_HISTORY);
+	tu_assert_u64(tu_file_size(tpath),
+		      WOOF_FILE_SIZE(sizeof(struct woof_trigger), WOOF_TRIGGERS_HISTORY));
+	tu_assert_u64(th.seq_no, 1);
+
+	/* trigger 1 sits in slot 0 of the log */
+	off_t off = WOOF_HEADER_SIZE;
+	struct woof_slot tslot;
+	tu_assert_rc(tu_pread_file(tpath, &tslot, sizeof(tslot), off), sizeof(tslot));
+	tu_assert_u64(tslot.stamp, 1);
+	tu_assert_rc(tu_pread_file(tpath, &trig, sizeof(trig), off + WOOF_SLOT_HEADER_SIZE),
+		     sizeof(trig));
+	tu_assert_u64(trig.woof_seq, 2);
+	tu_assert_u64(trig.woof_ctime, h.create_time_ns);
+	cr_assert_str_eq(trig.woof, "tw");
+	cr_assert_str_eq(trig.handler, "hw");
+	tu_assert_u64(trig.flags, 0);
+	cr_assert(trig.put_time_ns >= h.create_time_ns, "put_time_ns before the WOOF's creation");
+
+	/* the element's slot carries the trigger's number; the first has none */
+	read_slot("tw", ES, 1, &slot, got);
+	tu_assert_u64(slot.stamp, 2);
+	tu_assert_u64(slot.trigger, 1);
+	/* no dispatcher runs here, so no handler has read it yet */
+	tu_assert_u64(slot.flags & WOOF_SLOT_PENDING, WOOF_SLOT_PENDING);
+	read_slot("tw", ES, 0, &slot, got);
+	tu_assert_u64(slot.trigger, 0);
+	woof_close(w);
+}
+
+/*
+ * WOOF_F_OVERWRITE: a put that wraps over an element whose handler has not
+ * read it overwrites it and counts an overrun in the header.
+ */
+Test(format, overwrite_counts_overruns)
+{
+	struct woof_create_opts o = tu_opts(8, 2, WOOF_CREATE_EXCL);
+	struct woof_header h;
+	struct woof *w;
+	uint64_t x = 1, seq = 0;
+
+	o.flags = WOOF_F_OVERWRITE;
+	tu_assert_ok(woof_create(tu_ns, "ow", &o, &w));
+	tu_assert_ok(woof_append(w, &x, "hw", &seq));
+	tu_assert_ok(woof_append(w, &x, "hw", &seq));
+	read_header("ow", &h);
+	tu_assert_u64(h.overruns, 0);
+	tu_assert_ok(woof_append(w, &x, "hw", &seq));	/* over seq 1, unread */
+	tu_assert_u64(seq, 3);
+	read_header("ow", &h);
+	tu_assert_u64(h.overruns, 1);
+	tu_assert_ok(woof_append(w, &x, NULL, &seq));	/* over seq 2, unread */
+	read_header("ow", &h);
+	tu_assert_u64(h.overruns, 2);
 	woof_close(w);
 }

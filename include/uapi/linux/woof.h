@@ -96,10 +96,20 @@ struct woof_header {
 	__u64 lock;		/* user-space engine: append lock owner token, 0 = free */
 	__u32 state;		/* WOOF_STATE_* */
 	__u32 wait_flag;	/* a reader sleeps on the low 32 bits of seq_no */
-	__u64 reserved2[5];
+	__u64 overruns;		/* triggered elements overwritten unread (WOOF_F_OVERWRITE) */
+	__u64 reserved2[4];
 
-	/* lines 2-3: reserved for trigger and consumer state */
-	__u64 reserved3[16];
+	/*
+	 * line 2: consumer state. Used in the namespace trigger log: the
+	 * dispatcher finishes triggers and advances done_floor; appenders of
+	 * triggers wait while the log would wrap over an unfinished one.
+	 */
+	__u64 done_floor;	/* every entry <= done_floor is finished */
+	__u32 consumer_wait;	/* the consumer sleeps: notify WOOF_DISPATCH_SOCK */
+	__u32 floor_wait;	/* appenders sleep on the low 32 bits of done_floor */
+	__u64 reserved3[6];
+	/* line 3 */
+	__u64 reserved5[8];
 
 	/* descriptive */
 	char filename[WOOF_NAME_MAX + 1];	/* the WOOF's name, NUL-terminated */
@@ -116,9 +126,18 @@ struct woof_header {
  */
 struct woof_slot {
 	__u64 stamp;
-	__u32 aux;		/* reserved for trigger bookkeeping, 0 */
-	__u32 reserved;
+	__u32 flags;		/* WOOF_SLOT_* */
+	__u32 trigger;		/* low 32 bits of the element's trigger number, 0 = none */
 };
+
+/*
+ * The element carries a trigger whose handler has not read it yet. An
+ * append that would overwrite it waits (or fails with EAGAIN), unless the
+ * WOOF has WOOF_F_OVERWRITE: then it overwrites and counts an overrun.
+ */
+#define WOOF_SLOT_PENDING	(1U << 0)
+/* An appender sleeps (futex on flags) until PENDING clears. */
+#define WOOF_SLOT_WAITER	(1U << 1)
 
 #define WOOF_SLOT_SIZE(element_size) \
 	(WOOF_SLOT_HEADER_SIZE + (((__u64)(element_size) + 7) & ~7ULL))
@@ -151,6 +170,154 @@ struct woof_owners {
 	__u64 gen[WOOF_OWNERS_MAX];	/* generation of each owner id */
 };
 
+/* ---- the namespace's trigger log: .woof/triggers ------------------------ */
+
+/*
+ * A put that names a handler appends one struct woof_trigger to the
+ * namespace's trigger log, a WOOF file of its own, while it holds the
+ * target WOOF's append lock, before it commits the element; the element's
+ * slot records the trigger's number. So a committed element always has its
+ * trigger, and a trigger whose element never committed is recognised as an
+ * orphan (its WOOF slot does not carry its number) and dropped.
+ *
+ * The dispatcher reads entries after done_floor, runs their handlers, and
+ * advances done_floor past finished ones. While the log is full of
+ * unfinished entries, appenders of triggers wait (backpressure). To sleep,
+ * the dispatcher sets consumer_wait; the next appender of a trigger clears
+ * it and sends one datagram to the dispatcher's socket.
+ */
+#define WOOF_TRIGGERS_FILE	"triggers"
+#define WOOF_DISPATCH_SOCK	"dispatch.sock"
+#define WOOF_TRIGGERS_HISTORY	16384U
+
+struct woof_trigger {
+	__u64 woof_seq;		/* the element's sequence number in its WOOF */
+	__u64 woof_ctime;	/* the WOOF's create_time_ns (tells re-creations apart) */
+	__u64 put_time_ns;	/* CLOCK_REALTIME when the put was made */
+	__u32 flags;		/* 0 */
+	__u32 reserved0;
+	__u64 reserved1[4];
+	char woof[WOOF_NAME_MAX + 1];
+	char handler[WOOF_NAME_MAX + 1];
+};
+
+/* ---- dispatcherd's records: .woof/calls and .woof/log -------------------- */
+
+/*
+ * dispatcherd keeps two WOOFs of its own in the namespace's bookkeeping
+ * directory. They are ordinary WOOF files; because their names live inside
+ * .woof/, libwoof reaches them as the WOOFs "calls" and "log" of the
+ * namespace whose directory is <ns>/.woof (woof_ns_open("<ns>/.woof")).
+ * Only dispatcherd appends to them; readers (woofctl trigger ls, logs -f)
+ * read and woof_wait() like on any WOOF.
+ *
+ * .woof/calls: one struct woof_call_record per state change of a call:
+ * one when the handler starts (RUNNING or REDELIVERED), one when it ends
+ * (DONE or FAILED), or a single one for a trigger that never ran (ORPHAN,
+ * or FAILED with a reason). A restarted dispatcherd reads it to learn
+ * which triggers above the trigger log's done_floor already finished (they
+ * are not run again) and which had started (they run again as attempt + 1).
+ */
+#define WOOF_CALLS_FILE		"calls"
+#define WOOF_CALLS_HISTORY	8192U
+
+/* woof_call_record.state */
+#define WOOF_CALL_PENDING	0U	/* read from the trigger log, waiting for a slot */
+#define WOOF_CALL_RUNNING	1U	/* handler started, attempt 1 */
+#define WOOF_CALL_DONE		2U	/* handler returned >= 0 (exit status 0) */
+#define WOOF_CALL_FAILED	3U	/* see reason */
+#define WOOF_CALL_REDELIVERED	4U	/* handler started again after a dispatcherd crash */
+#define WOOF_CALL_ORPHAN	5U	/* the put died before committing: nothing to run */
+
+/* woof_call_record.reason (FAILED, and the cause of an ORPHAN) */
+#define WOOF_CALL_R_NONE	0U
+#define WOOF_CALL_R_EXIT	1U	/* exit status != 0 (the handler returned < 0) */
+#define WOOF_CALL_R_SIGNAL	2U	/* killed by signal (signal holds it) */
+#define WOOF_CALL_R_TIMEOUT	3U	/* past its timeout, killed */
+#define WOOF_CALL_R_NOHANDLER	4U	/* no handler file of that name in the namespace */
+#define WOOF_CALL_R_NOEXEC	5U	/* the handler file is not an executable regular file */
+#define WOOF_CALL_R_SPAWN	6U	/* starting the handler failed (error holds the errno) */
+#define WOOF_CALL_R_STALE	7U	/* the WOOF was re-created since the put */
+#define WOOF_CALL_R_REMOVED	8U	/* the WOOF was removed */
+#define WOOF_CALL_R_OVERWRITTEN	9U	/* the element was overwritten before it could be read */
+#define WOOF_CALL_R_ORPHAN	10U	/* the put died before committing */
+#define WOOF_CALL_R_CLAIM	11U	/* claiming the element failed otherwise (error) */
+#define WOOF_CALL_R_CRASH	12U	/* the runtime process serving the call died (warm) */
+
+/* woof_call_record.flags */
+#define WOOF_CALL_F_OUTPUT_TRUNC (1U << 0)	/* output beyond output_max was not logged */
+#define WOOF_CALL_F_SPOOLED	(1U << 1)	/* redelivered from the spool copy of the element */
+
+/* woof_call_record.runtime */
+#define WOOF_RUNTIME_EXEC	0U
+#define WOOF_RUNTIME_ZYGOTE	1U
+#define WOOF_RUNTIME_WARM	2U
+
+struct woof_call_record {
+	__u64 trigger;		/* the trigger's number in .woof/triggers */
+	__u64 woof_seq;		/* the element's sequence number */
+	__u64 put_time_ns;	/* copied from the trigger (tells trigger logs apart) */
+	__u64 time_ns;		/* CLOCK_REALTIME when this record was written */
+	__u64 start_ns;		/* CLOCK_REALTIME when the handler started, 0 = never */
+	__u64 end_ns;		/* CLOCK_REALTIME when it ended, 0 = not yet */
+	__u64 duration_ns;	/* CLOCK_MONOTONIC run time, 0 until it ends */
+	__u64 output_bytes;	/* bytes the call wrote to stdout and stderr */
+	__u32 attempt;		/* 1, 2, ... */
+	__u32 state;		/* WOOF_CALL_* */
+	__u32 reason;		/* WOOF_CALL_R_* */
+	__u32 exit_status;	/* exit code when it exited */
+	__u32 signal;		/* signal number when it was killed, else 0 */
+	__u32 pid;		/* the handler's pid (in dispatcherd's PID namespace) */
+	__u32 runtime;		/* WOOF_RUNTIME_* */
+	__u32 flags;		/* WOOF_CALL_F_* */
+	__s32 error;		/* errno for R_SPAWN and R_CLAIM, else 0 */
+	__u32 reserved0;
+	__u64 reserved1[3];
+	char woof[WOOF_NAME_MAX + 1];
+	char handler[WOOF_NAME_MAX + 1];
+};
+
+/*
+ * .woof/log: the output of handlers, in chunks, bounded by the WOOF's
+ * history (WOOF_LOG_HISTORY chunks; the oldest are overwritten). Every read
+ * from a call's stdout or stderr pipe becomes one or more chunks, in order
+ * per call and stream; chunks of concurrent calls interleave. Stream 0
+ * holds one-line notes dispatcherd writes about a call (why it failed).
+ */
+#define WOOF_LOG_FILE		"log"
+#define WOOF_LOG_HISTORY	8192U
+#define WOOF_LOG_DATA		464U
+
+#define WOOF_LOG_NOTE		0U	/* dispatcherd about the call */
+#define WOOF_LOG_STDOUT		1U
+#define WOOF_LOG_STDERR		2U
+
+struct woof_log_chunk {
+	__u64 trigger;		/* the call's trigger number */
+	__u64 time_ns;		/* CLOCK_REALTIME when dispatcherd read it */
+	__u32 attempt;		/* the call's attempt */
+	__u16 stream;		/* WOOF_LOG_* */
+	__u16 len;		/* bytes used in data, 1..WOOF_LOG_DATA */
+	__u32 pid;		/* the handler's pid */
+	__u32 reserved0;
+	__u64 reserved1[2];
+	char data[WOOF_LOG_DATA];	/* not NUL-terminated */
+};
+
+/*
+ * Other files dispatcherd keeps in .woof/:
+ *   dispatcherd.lock  flock()ed while a dispatcherd serves the namespace;
+ *                     holds its pid in decimal
+ *   status            text, rewritten (atomically, by rename) whenever the
+ *                     state changes: see Documentation/dispatcherd.md
+ *   spool/<trigger>   the claimed copy of a running call's element, so a
+ *                     call that started before a crash can run again even
+ *                     when its slot has been overwritten since
+ */
+#define WOOF_DISPATCHERD_LOCK	"dispatcherd.lock"
+#define WOOF_STATUS_FILE	"status"
+#define WOOF_SPOOL_DIR		"spool"
+
 /* ---- layout asserts ----------------------------------------------------- */
 
 #ifdef __cplusplus
@@ -173,10 +340,26 @@ WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, seq_no) == 64, "seq_no");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, lock) == 72, "lock");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, state) == 80, "state");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, wait_flag) == 84, "wait_flag");
-WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, reserved3) == 128, "reserved3");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, overruns) == 88, "overruns");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, done_floor) == 128, "done_floor");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, consumer_wait) == 136, "consumer_wait");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, floor_wait) == 140, "floor_wait");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, reserved5) == 192, "reserved5");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_header, filename) == 256, "filename");
 WOOF_STATIC_ASSERT(sizeof(struct woof_slot) == WOOF_SLOT_HEADER_SIZE, "woof_slot size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_slot, flags) == 8, "slot flags");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_slot, trigger) == 12, "slot trigger");
+WOOF_STATIC_ASSERT(sizeof(struct woof_trigger) == 64 + 2 * (WOOF_NAME_MAX + 1), "woof_trigger size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger, woof) == 64, "trigger woof");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_owners, gen) == 64, "owners gen");
 WOOF_STATIC_ASSERT(sizeof(struct woof_owners) == 64 + 8 * WOOF_OWNERS_MAX, "owners size");
+WOOF_STATIC_ASSERT(sizeof(struct woof_call_record) == 128 + 2 * (WOOF_NAME_MAX + 1), "call record size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_call_record, attempt) == 64, "call record attempt");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_call_record, error) == 96, "call record error");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_call_record, woof) == 128, "call record woof");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_call_record, handler) == 384, "call record handler");
+WOOF_STATIC_ASSERT(sizeof(struct woof_log_chunk) == 512, "log chunk size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_log_chunk, stream) == 20, "log chunk stream");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_log_chunk, data) == 48, "log chunk data");
 
 #endif /* _UAPI_LINUX_WOOF_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * woof-dispatch.h - libwoof's interface for dispatchers (dispatcherd) and
+ * handler shepherds. Applications do not need it.
+ *
+ * The trigger path, end to end:
+ *   1. a put that names a handler appends a struct woof_trigger to the
+ *      namespace's trigger log (.woof/triggers) and marks the element's
+ *      slot PENDING with the trigger's number, atomically with the append;
+ *   2. the dispatcher reads trigger entries after the log's done_floor,
+ *      claims each one's element (woof_trigger_claim: validates it, copies
+ *      it, clears PENDING so appenders may overwrite it), runs the handler
+ *      with that copy, and advances done_floor past finished entries;
+ *   3. a dispatcher that has nothing to do arms the log
+ *      (woof_triggers_arm) and sleeps on the socket woof_triggers_listen()
+ *      bound; the next put with a handler sends it one datagram.
+ * A restarted dispatcher starts again at done_floor, so every trigger of
+ * a put that returned runs at least once.
+ */
+#ifndef WOOF_DISPATCH_H
+#define WOOF_DISPATCH_H
+
+#include <woof.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct woof_triggers;
+
+/* Open (creating it if needed) the trigger log of @ns. */
+WOOF_API int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp);
+WOOF_API void woof_triggers_close(struct woof_triggers *t);
+
+/* Highest trigger number appended so far, and the finished floor. */
+WOOF_API uint64_t woof_triggers_latest(const struct woof_triggers *t);
+WOOF_API uint64_t woof_triggers_done_floor(const struct woof_triggers *t);
+WOOF_API uint64_t woof_triggers_history(const struct woof_triggers *t);
+
+/*
+ * Copy trigger entry @tseq. -ERANGE: not appended yet; -ENODATA: no longer
+ * retained (cannot happen above done_floor: the log never wraps over an
+ * unfinished entry).
+ */
+WOOF_API int woof_triggers_read(struct woof_triggers *t, uint64_t tseq,
+				struct woof_trigger *out);
+
+/*
+ * Every entry <= @floor is finished. The floor only moves forward (a lower
+ * value is ignored); moving it wakes appenders waiting for room.
+ */
+WOOF_API int woof_triggers_set_done_floor(struct woof_triggers *t, uint64_t floor);
+
+/*
+ * Bind the namespace's dispatch socket (.woof/dispatch.sock, replacing a
+ * stale one) and return its descriptor (SOCK_DGRAM, non-blocking,
+ * close-on-exec; the caller owns it). Each datagram means "new triggers".
+ */
+WOOF_API int woof_triggers_listen(struct woof_triggers *t);
+
+/*
+ * Before sleeping on the socket: returns 1 if entries after @seen exist
+ * (do not sleep), 0 when armed (the next trigger sends a datagram).
+ */
+WOOF_API int woof_triggers_arm(struct woof_triggers *t, uint64_t seen);
+
+/* What woof_trigger_claim() found. */
+struct woof_claim {
+	uint64_t element_size;	/* bytes copied to the caller's buffer */
+	bool already_claimed;	/* a claim before this one cleared PENDING: a redelivery */
+	uint64_t woof_latest;	/* the WOOF's latest sequence number then */
+};
+
+/*
+ * Claim the element of trigger @tseq (entry @tr): check that the element
+ * committed with this trigger, copy it to @el (@el_size bytes available),
+ * and clear its PENDING bit, waking appenders that wait for the slot.
+ * Returns 0, or:
+ *   -EAGAIN     the element has not committed yet (its put is in flight):
+ *               try again later;
+ *   -ECANCELED  orphan: the put died before committing; nothing to run;
+ *   -ESTALE     the WOOF was re-created since the put;
+ *   -ENOENT     the WOOF was removed;
+ *   -ENODATA    the element was overwritten before its handler read it
+ *               (WOOF_F_OVERWRITE; counted in the WOOF's overruns), or after
+ *               an earlier claim (a redelivery of a call that had started);
+ *   -EMSGSIZE   @el_size is smaller than the element.
+ */
+WOOF_API int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq,
+				const struct woof_trigger *tr, void *el, size_t el_size,
+				struct woof_claim *claim);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WOOF_DISPATCH_H */

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * triggers.c - the namespace trigger log, as seen by appenders and by the
+ * dispatcher (woof-dispatch.h).
+ *
+ * The log is .woof/triggers, a WOOF of struct woof_trigger. Appenders write
+ * to it under the target WOOF's lock (engine-user.c); this file opens it,
+ * wakes the dispatcher, and implements the dispatcher's side: reading
+ * entries, claiming an entry's element, moving done_floor.
+ *
+ * A claim takes the target WOOF's append lock for the few instructions it
+ * needs, so it sees no append half done: the element committed with this
+ * trigger (its slot carries the trigger's number) or it never will (orphan).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "woof-internal.h"
+#include "woof-dispatch.h"
+
+struct woof_triggers {
+	struct woof_ns *ns;
+	struct woof_map *m;
+};
+
+/* .woof/ of @ns, created if missing (owner_lock held). */
+static int meta_dir(struct woof_ns *ns)
+{
+	int fd;
+
+	if (ns->metafd >= 0)
+		return 0;
+	if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(ns->dirfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EBADMSG : -errno;
+	ns->metafd = fd;
+	return 0;
+}
+
+/* The trigger log of @ns, opened (and created) once per process. */
+int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
+{
+	struct woof_create_opts o = {
+		.sz = sizeof(o),
+		.element_size = sizeof(struct woof_trigger),
+		.history_size = WOOF_TRIGGERS_HISTORY,
+		.create = WOOF_CREATE_OPEN,
+	};
+	struct woof_map *m;
+	int ret;
+
+	m = __atomic_load_n(&ns->triggers, __ATOMIC_ACQUIRE);
+	if (m) {
+		*tlp = m;
+		return 0;
+	}
+	pthread_mutex_lock(&ns->owner_lock);
+	ret = meta_dir(ns);
+	if (!ret && !ns->triggers) {
+		m = map_alloc();
+		if (!m) {
+			ret = -ENOMEM;
+		} else {
+			ret = user_create_at(ns->metafd, WOOF_TRIGGERS_FILE, &o, m);
+			if (ret == -EEXIST)	/* exists with another history: use it as it is */
+				ret = user_map_at(ns->metafd, WOOF_TRIGGERS_FILE, m);
+			if (ret || m->element_size != sizeof(struct woof_trigger)) {
+				if (!ret)
+					munmap(m->hdr, m->len);
+				free(m);
+				ret = ret ? ret : -EBADMSG;
+			} else {
+				m->ns = ns;
+				strcpy(m->name, WOOF_NS_META_DIR "/" WOOF_TRIGGERS_FILE);
+				m->refs = 1;
+				__atomic_store_n(&ns->triggers, m, __ATOMIC_RELEASE);
+			}
+		}
+	}
+	pthread_mutex_unlock(&ns->owner_lock);
+	if (!ret)
+		*tlp = ns->triggers;
+	return ret;
+}
+
+/*
+ * The dispatch socket's address. sun_path holds 107 bytes; a longer
+ * namespace path is reached through /proc/self/fd/<dirfd>.
+ */
+static int sock_addr(struct woof_ns *ns, struct sockaddr_un *sa)
+{
+	int n;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s/%s", ns->path,
+		     WOOF_NS_META_DIR, WOOF_DISPATCH_SOCK);
+	if (n > 0 && (size_t)n < sizeof(sa->sun_path))
+		return 0;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s/%s",
+		     ns->dirfd, WOOF_NS_META_DIR, WOOF_DISPATCH_SOCK);
+	return n > 0 && (size_t)n < sizeof(sa->sun_path) ? 0 : -ENAMETOOLONG;
+}
+
+/* One datagram to the dispatcher; a missing dispatcher is not an error. */
+void ns_notify(struct woof_ns *ns)
+{
+	struct sockaddr_un sa;
+	char b = 1;
+	int fd = __atomic_load_n(&ns->notify_fd, __ATOMIC_ACQUIRE);
+
+	if (fd < 0) {
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return;
+		{
+			int expect = -1;
+
+			if (!__atomic_compare_exchange_n(&ns->notify_fd, &expect, fd, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				close(fd);
+				fd = expect;
+			}
+		}
+	}
+	if (sock_addr(ns, &sa) == 0)
+		sendto(fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* ---- the dispatcher's side ------------------------------------------------ */
+
+int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp)
+{
+	struct woof_triggers *t;
+	int ret;
+
+	if (!ns || !tp)
+		return -EINVAL;
+	if (ns->ops != &woof_user_engine)
+		return -EOPNOTSUPP;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	ret = triggers_map(ns, &t->m);
+	if (ret) {
+		free(t);
+		return ret;
+	}
+	t->ns = ns;
+	*tp = t;
+	return 0;
+}
+
+void woof_triggers_close(struct woof_triggers *t)
+{
+	free(t);	/* the log stays mapped for the process's appends */
+}
+
+uint64_t woof_triggers_latest(const struct woof_triggers *t)
+{
+	return t ? __atomic_load_n(&t->m->hdr->seq_no, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint64_t woof_triggers_done_floor(const struct woof_triggers *t)
+{
+	return t ? __atomic_load_n(&t->m->hdr->done_floor, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint64_t woof_triggers_history(const struct woof_triggers *t)
+{
+	return t ? t->m->history_size : 0;
+}
+
+int woof_triggers_read(struct woof_triggers *t, uint64_t tseq, struct woof_trigger *out)
+{
+	if (!t || !out || !tseq)
+		return -EINVAL;
+	return map_read(t->m, tseq, out, NULL);
+}
+
+int woof_triggers_set_done_floor(struct woof_triggers *t, uint64_t floor)
+{
+	struct woof_header *h;
+	uint64_t cur;
+
+	if (!t)
+		return -EINVAL;
+	h = t->m->hdr;
+	if (floor > __atomic_load_n(&h->seq_no, __ATOMIC_ACQUIRE))
+		return -ERANGE;
+	cur = __atomic_load_n(&h->done_floor, __ATOMIC_ACQUIRE);
+	while (cur < floor &&
+	       !__atomic_compare_exchange_n(&h->done_floor, &cur, floor, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_ACQUIRE))
+		;
+	if (__atomic_exchange_n(&h->floor_wait, 0, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, map_futex_word(&h->done_floor), FUTEX_WAKE,
+			INT_MAX, NULL, NULL, 0);
+	return 0;
+}
+
+int woof_triggers_listen(struct woof_triggers *t)
+{
+	struct sockaddr_un sa;
+	int fd, ret;
+
+	if (!t)
+		return -EINVAL;
+	ret = sock_addr(t->ns, &sa);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlinkat(t->ns->metafd, WOOF_DISPATCH_SOCK, 0);	/* a stale socket */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int woof_triggers_arm(struct woof_triggers *t, uint64_t seen)
+{
+	if (!t)
+		return -EINVAL;
+	__atomic_store_n(&t->m->hdr->consumer_wait, 1, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&t->m->hdr->seq_no, __ATOMIC_SEQ_CST) > seen ? 1 : 0;
+}
+
+int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_trigger *tr,
+		       void *el, size_t el_size, struct woof_claim *claim)
+{
+	struct woof_map *m;
+	struct woof_slot *sl;
+	uint64_t s, latest, H;
+	uint32_t old;
+	int ret;
+
+	if (!ns || !tr || !el || !tseq || !tr->woof_seq)
+		return -EINVAL;
+	if (woof_name_check(tr->woof) || woof_name_check(tr->handler))
+		return -EINVAL;
+	ret = map_get(ns, tr->woof, MAP_CHECK_NOW, &m);
+	if (ret)
+		return ret == -EBADMSG ? -ENOENT : ret;
+	ret = -ESTALE;
+	if (m->hdr->create_time_ns != tr->woof_ctime)
+		goto out;
+	ret = -EMSGSIZE;
+	if (el_size < m->element_size)
+		goto out;
+	ret = user_lock(m);
+	if (ret)
+		goto out;
+
+	H = m->history_size;
+	s = tr->woof_seq;
+	latest = m->hdr->seq_no;
+	sl = map_slot(m, (s - 1) % H);
+	if (map_stale(m)) {
+		ret = -ESTALE;
+	} else if (s > latest) {
+		ret = -ECANCELED;	/* the put died before it committed */
+	} else if (latest >= H && s <= latest - H) {
+		ret = -ENODATA;		/* overwritten */
+	} else if (sl->stamp != s || sl->trigger != (uint32_t)tseq) {
+		ret = -ECANCELED;	/* the number went to another put */
+	} else {
+		memcpy(el, sl + 1, m->element_size);
+		old = __atomic_fetch_and(&sl->flags, ~(WOOF_SLOT_PENDING | WOOF_SLOT_WAITER),
+					 __ATOMIC_SEQ_CST);
+		if (claim) {
+			claim->element_size = m->element_size;
+			claim->already_claimed = !(old & WOOF_SLOT_PENDING);
+			claim->woof_latest = latest;
+		}
+		ret = 0;
+		user_unlock(m);
+		if (old & WOOF_SLOT_WAITER)
+			syscall(SYS_futex, &sl->flags, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		goto out;
+	}
+	user_unlock(m);
+out:
+	map_put(m);
+	return ret;
+}
