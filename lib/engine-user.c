@@ -224,7 +224,7 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 {
 	__u64 *lock = &m->hdr->lock;
 	__u64 cur = 0;
-	unsigned int n;
+	unsigned int n, backoff = 1, i;
 
 	if (__atomic_compare_exchange_n(lock, &cur, tok, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -237,8 +237,12 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 				return;
 			continue;
 		}
-		if (n < 256) {
-			cpu_relax();
+		if (n < 64) {
+			/* exponential backoff: leave the line to the holder */
+			for (i = 0; i < backoff; i++)
+				cpu_relax();
+			if (backoff < 256)
+				backoff <<= 1;
 			continue;
 		}
 		sched_yield();
