@@ -454,7 +454,9 @@ static int race_child(int idx, void *arg)
 
 	if (woof_ns_open(r->dir, &ns))
 		return 10;
-	for (uint64_t c = 0; tu_now_ns() - t0 < 300000000ULL; c++) {
+	/* 300 ms and at least 50 creates (a loaded machine may be slow), at most 10 s */
+	for (uint64_t c = 0; (tu_now_ns() - t0 < 300000000ULL || st->creates < 50) &&
+			     tu_now_ns() - t0 < 10000000000ULL; c++) {
 		struct woof *w = NULL;
 		int rc = woof_create(ns, "race", &o, &w);
 		if (rc == 0) {

@@ -318,6 +318,295 @@ struct woof_log_chunk {
 #define WOOF_STATUS_FILE	"status"
 #define WOOF_SPOOL_DIR		"spool"
 
+/* ---- kernel interface: /dev/woof (woof.ko) ------------------------------ */
+
+/*
+ * woof.ko serves namespaces through character devices (see
+ * Documentation/userspace-api.md for the whole contract):
+ *
+ *   /dev/woof/control   ioctls: VERSION, NS_MOUNT, NS_UMOUNT, NS_LIST
+ *   /dev/woof/<ns>      one per mounted namespace; ioctls CREATE, OPEN,
+ *                       REMOVE, TRIGGER_DONE, TRIGGER_CLAIM, TRIGGER_INFO;
+ *                       read() delivers struct woof_trigger_record
+ *   a WOOF fd           returned by CREATE and OPEN; mmap (read-only, the
+ *                       file in this format), ioctls APPEND, APPEND_BATCH,
+ *                       WAIT; read() and poll() for new elements
+ *
+ * Rules shared by every ioctl argument struct:
+ *   - it starts with __u32 size (the caller's sizeof of the struct) and
+ *     __u32 flags; size < the size below is -EINVAL, size > PAGE_SIZE is
+ *     -E2BIG, and bytes beyond the struct this kernel knows must be zero
+ *     (-E2BIG), so a struct can grow at its end;
+ *   - unknown flags and non-zero reserved fields are -EINVAL;
+ *   - fields marked "out" are ignored on input; the kernel writes the
+ *     struct back (up to size bytes) only when the ioctl succeeds unless
+ *     the field's comment says otherwise;
+ *   - pointers travel as __u64; names are NUL-terminated inside their
+ *     array and follow woof_name_check()'s rules.
+ */
+#include <linux/ioctl.h>
+
+#define WOOF_KAPI_VERSION	1U
+#define WOOF_IOC_TYPE		0xB9
+#define WOOF_DEV_DIR		"/dev/woof"
+#define WOOF_CONTROL_DEV	"/dev/woof/control"
+/* namespace names: 1..63 bytes of [A-Za-z0-9_.-], not starting with '.' or
+ * '-', and not "control" */
+#define WOOF_NS_NAME_MAX	63U
+#define WOOF_NS_PATH_MAX	1024U	/* bytes of woof_ns_info.path */
+#define WOOF_BATCH_MAX		4096U	/* elements per APPEND_BATCH */
+
+/* Feature bits (woof_version.features); woofctl features names them. */
+#define WOOF_FEAT_NS		(1ULL << 0)	/* NS_MOUNT/UMOUNT/LIST, /dev/woof/<ns> */
+#define WOOF_FEAT_WOOF		(1ULL << 1)	/* CREATE/OPEN/REMOVE, WOOF fds */
+#define WOOF_FEAT_MMAP		(1ULL << 2)	/* read-only mmap of a WOOF fd */
+#define WOOF_FEAT_APPEND	(1ULL << 3)	/* APPEND: seq assigned by the kernel */
+#define WOOF_FEAT_BATCH		(1ULL << 4)	/* APPEND_BATCH */
+#define WOOF_FEAT_WAIT		(1ULL << 5)	/* WAIT, read() and poll() on WOOF fds */
+#define WOOF_FEAT_TRIGGERS	(1ULL << 6)	/* trigger records, DONE, CLAIM, INFO */
+#define WOOF_FEAT_BACKPRESSURE	(1ULL << 7)	/* appends wait for PENDING slots / a full log */
+
+/* ---- /dev/woof/control ---- */
+
+/* WOOF_IOC_VERSION: what this module speaks. Anyone may ask. */
+struct woof_version {
+	__u32 size;		/* sizeof(struct woof_version) */
+	__u32 flags;		/* 0 */
+	__u32 api_version;	/* out: WOOF_KAPI_VERSION */
+	__u32 format_version;	/* out: WOOF_FORMAT_VERSION */
+	__u64 features;		/* out: WOOF_FEAT_* */
+	__u32 ns_max;		/* out: namespaces that can be mounted at once */
+	__u32 ns_count;		/* out: namespaces mounted now */
+	__u64 reserved[4];	/* 0 */
+};
+
+/*
+ * WOOF_IOC_NS_MOUNT (CAP_SYS_ADMIN): serve the namespace directory @dirfd
+ * as /dev/woof/<name>, owned by @uid:@gid with permission bits @mode.
+ * Every file operation in the directory later runs with the credentials
+ * of the mounting process.
+ */
+struct woof_ns_mount {
+	__u32 size;		/* sizeof(struct woof_ns_mount) */
+	__u32 flags;		/* 0 */
+	__s32 dirfd;		/* the directory (O_RDONLY or O_PATH) */
+	__u32 mode;		/* 0 .. 0777 */
+	__u32 uid;		/* in the caller's user namespace */
+	__u32 gid;
+	__u32 dev_major;	/* out */
+	__u32 dev_minor;	/* out */
+	__u64 reserved[4];	/* 0 */
+	char name[WOOF_NS_NAME_MAX + 1];
+};
+
+/* Unmount even while the device or WOOF fds are open: they get -ENODEV. */
+#define WOOF_UMOUNT_DETACH	(1U << 0)
+#define WOOF_UMOUNT_ALL		WOOF_UMOUNT_DETACH
+
+/* WOOF_IOC_NS_UMOUNT (CAP_SYS_ADMIN). */
+struct woof_ns_umount {
+	__u32 size;		/* sizeof(struct woof_ns_umount) */
+	__u32 flags;		/* WOOF_UMOUNT_* */
+	__u64 reserved[3];	/* 0 */
+	char name[WOOF_NS_NAME_MAX + 1];
+};
+
+/* woof_ns_info.flags */
+#define WOOF_NSI_PATH_TRUNC	(1U << 0)	/* path did not fit */
+
+struct woof_ns_info {
+	char name[WOOF_NS_NAME_MAX + 1];
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u32 uid;		/* of the device node, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;
+	__u32 flags;		/* WOOF_NSI_* */
+	__u64 woofs;		/* WOOFs the kernel serves in it now */
+	__u64 users;		/* open device and WOOF file descriptors */
+	__u64 reserved[4];
+	char path[WOOF_NS_PATH_MAX];	/* the directory, as seen by the caller */
+};
+
+/*
+ * WOOF_IOC_NS_LIST: fill up to @count entries of @entry_size bytes at
+ * @entries; @count returns how many namespaces are mounted (which may be
+ * more than fit: call again with a bigger array).
+ */
+struct woof_ns_list {
+	__u32 size;		/* sizeof(struct woof_ns_list) */
+	__u32 flags;		/* 0 */
+	__u32 count;		/* in: entries at @entries; out: namespaces mounted */
+	__u32 entry_size;	/* sizeof(struct woof_ns_info) (or larger) */
+	__u64 entries;		/* pointer to the array, may be 0 when count is 0 */
+	__u64 reserved[2];	/* 0 */
+};
+
+/* ---- /dev/woof/<ns> ---- */
+
+/* woof_open.flags */
+#define WOOF_OPEN_RDONLY	(1U << 0)	/* the fd can read, wait, mmap; not append */
+#define WOOF_OPEN_CLOEXEC	(1U << 1)	/* O_CLOEXEC on the new fd */
+#define WOOF_OPEN_ALL		(WOOF_OPEN_RDONLY | WOOF_OPEN_CLOEXEC)
+/* CREATE only: how an existing WOOF of that name is treated (neither: open
+ * it if element and history size match, else -EEXIST) */
+#define WOOF_CREATE_F_EXCL	(1U << 8)	/* fail with -EEXIST */
+#define WOOF_CREATE_F_RESET	(1U << 9)	/* replace it by an empty WOOF */
+#define WOOF_CREATE_ALL		(WOOF_OPEN_ALL | WOOF_CREATE_F_EXCL | WOOF_CREATE_F_RESET)
+
+/*
+ * WOOF_IOC_CREATE and WOOF_IOC_OPEN: a new file descriptor for the WOOF
+ * @name (in @fd). CREATE needs the device open for writing, and so does an
+ * OPEN without WOOF_OPEN_RDONLY.
+ */
+struct woof_open {
+	__u32 size;		/* sizeof(struct woof_open) */
+	__u32 flags;		/* WOOF_OPEN_*, and WOOF_CREATE_F_* for CREATE */
+	__u64 element_size;	/* CREATE: 1..WOOF_ELEMENT_SIZE_MAX; OPEN: 0. out */
+	__u64 history_size;	/* CREATE: 1..WOOF_HISTORY_MAX; OPEN: 0. out */
+	__u32 woof_flags;	/* CREATE: WOOF_F_* of a new WOOF; OPEN: 0. out */
+	__u32 mode;		/* CREATE: file mode bits, 0 = 0664 (umask applies); OPEN: 0 */
+	__s32 fd;		/* out */
+	__u32 state;		/* out: WOOF_STATE_* */
+	__u64 create_time_ns;	/* out */
+	__u64 latest;		/* out: seq_no when opened */
+	__u64 file_size;	/* out: bytes to mmap */
+	__u64 reserved[4];	/* 0 */
+	char name[WOOF_NAME_MAX + 1];
+};
+
+/* WOOF_IOC_REMOVE (device open for writing). */
+struct woof_remove {
+	__u32 size;		/* sizeof(struct woof_remove) */
+	__u32 flags;		/* 0 */
+	__u64 reserved[3];	/* 0 */
+	char name[WOOF_NAME_MAX + 1];
+};
+
+/* woof_trigger_record.flags */
+#define WOOF_TREC_REDELIVERED	(1U << 0)	/* delivered before (a reader closed without finishing) */
+
+/*
+ * read() on /dev/woof/<ns> (open for writing) returns whole records, as many
+ * as fit (a buffer smaller than one record is -EINVAL). Each trigger goes to
+ * exactly one reader. Triggers above done_floor that were delivered but not
+ * finished are delivered again once every reader has closed the device.
+ */
+struct woof_trigger_record {
+	__u64 trigger;		/* the entry's number in .woof/triggers */
+	__u32 flags;		/* WOOF_TREC_* */
+	__u32 reserved0;
+	__u64 reserved1[2];
+	struct woof_trigger entry;
+};
+
+/* WOOF_IOC_TRIGGER_DONE: every trigger <= @floor is finished. */
+struct woof_trigger_done {
+	__u32 size;		/* sizeof(struct woof_trigger_done) */
+	__u32 flags;		/* 0 */
+	__u64 floor;		/* <= the log's latest (-ERANGE); lower than now: no-op */
+	__u64 reserved[2];	/* 0 */
+};
+
+/* woof_trigger_claim.result */
+#define WOOF_CLAIM_ALREADY	(1U << 0)	/* an earlier claim took it: a redelivery */
+
+/*
+ * WOOF_IOC_TRIGGER_CLAIM: copy the element of trigger @trigger to @element
+ * and clear its PENDING flag (appenders waiting for the slot go on).
+ */
+struct woof_trigger_claim {
+	__u32 size;		/* sizeof(struct woof_trigger_claim) */
+	__u32 flags;		/* 0 */
+	__u64 trigger;		/* in */
+	__u64 element;		/* in: buffer pointer */
+	__u64 element_size;	/* in: bytes at @element; out: the element's size */
+	__u64 woof_seq;		/* out */
+	__u64 woof_latest;	/* out */
+	__u32 result;		/* out: WOOF_CLAIM_* */
+	__u32 reserved0;	/* 0 */
+	__u64 reserved[2];	/* 0 */
+};
+
+/* WOOF_IOC_TRIGGER_INFO: the namespace's trigger log. */
+struct woof_trigger_info {
+	__u32 size;		/* sizeof(struct woof_trigger_info) */
+	__u32 flags;		/* 0 */
+	__u64 latest;		/* out: highest trigger number */
+	__u64 done_floor;	/* out */
+	__u64 history;		/* out: entries the log holds */
+	__u64 next;		/* out: the next trigger read() delivers */
+	__u32 readers;		/* out: open descriptors that have read triggers */
+	__u32 reserved0;	/* 0 */
+	__u64 reserved[3];	/* 0 */
+};
+
+/* ---- WOOF fds ---- */
+
+/* Fail with -EAGAIN instead of waiting (PENDING slot, full trigger log). */
+#define WOOF_APPEND_NONBLOCK	(1U << 0)
+#define WOOF_APPEND_ALL		WOOF_APPEND_NONBLOCK
+
+/* WOOF_IOC_APPEND: append one element; the kernel assigns @seq. */
+struct woof_append {
+	__u32 size;		/* sizeof(struct woof_append) */
+	__u32 flags;		/* WOOF_APPEND_* */
+	__u64 element;		/* pointer to element_size bytes */
+	__u64 element_size;	/* must equal the WOOF's element size */
+	__u64 handler;		/* pointer to a NUL-terminated handler name, 0 = none */
+	__u64 seq;		/* out: the element's sequence number */
+	__u64 reserved[3];	/* 0 */
+};
+
+/*
+ * WOOF_IOC_APPEND_BATCH: append @count elements (contiguous at @elements)
+ * under one lock hold; they get the sequence numbers first_seq ..
+ * first_seq + done - 1. Waits only before the first element; stops early
+ * (done < count) where a single append would wait or a signal arrives.
+ */
+struct woof_append_batch {
+	__u32 size;		/* sizeof(struct woof_append_batch) */
+	__u32 flags;		/* WOOF_APPEND_* */
+	__u64 elements;		/* pointer to count * element_size bytes */
+	__u64 element_size;	/* must equal the WOOF's element size */
+	__u64 handler;		/* as in struct woof_append, for every element */
+	__u32 count;		/* 1..WOOF_BATCH_MAX */
+	__u32 done;		/* out */
+	__u64 first_seq;	/* out */
+	__u64 reserved[2];	/* 0 */
+};
+
+/*
+ * WOOF_IOC_WAIT: wait until the WOOF holds an element after @seq. Also sets
+ * the fd's mark to @seq: poll() reports EPOLLIN while latest > mark. Returns
+ * 0 or -ETIMEDOUT with @latest filled in, -EINTR, -ESTALE (removed or
+ * replaced), -ENODEV (namespace unmounted).
+ */
+struct woof_wait {
+	__u32 size;		/* sizeof(struct woof_wait) */
+	__u32 flags;		/* 0 */
+	__u64 seq;
+	__s64 timeout_ns;	/* < 0: no limit; 0: do not sleep */
+	__u64 latest;		/* out (also with -ETIMEDOUT) */
+	__u64 reserved[2];	/* 0 */
+};
+
+#define WOOF_IOC_VERSION	_IOWR(WOOF_IOC_TYPE, 0x00, struct woof_version)
+#define WOOF_IOC_NS_MOUNT	_IOWR(WOOF_IOC_TYPE, 0x01, struct woof_ns_mount)
+#define WOOF_IOC_NS_UMOUNT	_IOW(WOOF_IOC_TYPE, 0x02, struct woof_ns_umount)
+#define WOOF_IOC_NS_LIST	_IOWR(WOOF_IOC_TYPE, 0x03, struct woof_ns_list)
+
+#define WOOF_IOC_CREATE		_IOWR(WOOF_IOC_TYPE, 0x10, struct woof_open)
+#define WOOF_IOC_OPEN		_IOWR(WOOF_IOC_TYPE, 0x11, struct woof_open)
+#define WOOF_IOC_REMOVE		_IOW(WOOF_IOC_TYPE, 0x12, struct woof_remove)
+#define WOOF_IOC_TRIGGER_DONE	_IOW(WOOF_IOC_TYPE, 0x13, struct woof_trigger_done)
+#define WOOF_IOC_TRIGGER_CLAIM	_IOWR(WOOF_IOC_TYPE, 0x14, struct woof_trigger_claim)
+#define WOOF_IOC_TRIGGER_INFO	_IOWR(WOOF_IOC_TYPE, 0x15, struct woof_trigger_info)
+
+#define WOOF_IOC_APPEND		_IOWR(WOOF_IOC_TYPE, 0x20, struct woof_append)
+#define WOOF_IOC_APPEND_BATCH	_IOWR(WOOF_IOC_TYPE, 0x21, struct woof_append_batch)
+#define WOOF_IOC_WAIT		_IOWR(WOOF_IOC_TYPE, 0x22, struct woof_wait)
+
 /* ---- layout asserts ----------------------------------------------------- */
 
 #ifdef __cplusplus
@@ -361,5 +650,38 @@ WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_call_record, handler) == 384, "call r
 WOOF_STATIC_ASSERT(sizeof(struct woof_log_chunk) == 512, "log chunk size");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_log_chunk, stream) == 20, "log chunk stream");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_log_chunk, data) == 48, "log chunk data");
+
+WOOF_STATIC_ASSERT(sizeof(struct woof_version) == 64, "woof_version size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_version, features) == 16, "woof_version features");
+WOOF_STATIC_ASSERT(sizeof(struct woof_ns_mount) == 128, "woof_ns_mount size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_mount, dirfd) == 8, "woof_ns_mount dirfd");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_mount, name) == 64, "woof_ns_mount name");
+WOOF_STATIC_ASSERT(sizeof(struct woof_ns_umount) == 96, "woof_ns_umount size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_umount, name) == 32, "woof_ns_umount name");
+WOOF_STATIC_ASSERT(sizeof(struct woof_ns_info) == 136 + WOOF_NS_PATH_MAX, "woof_ns_info size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_info, woofs) == 88, "woof_ns_info woofs");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_info, path) == 136, "woof_ns_info path");
+WOOF_STATIC_ASSERT(sizeof(struct woof_ns_list) == 40, "woof_ns_list size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_list, entries) == 16, "woof_ns_list entries");
+WOOF_STATIC_ASSERT(sizeof(struct woof_open) == 96 + WOOF_NAME_MAX + 1, "woof_open size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_open, element_size) == 8, "woof_open element_size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_open, fd) == 32, "woof_open fd");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_open, name) == 96, "woof_open name");
+WOOF_STATIC_ASSERT(sizeof(struct woof_remove) == 32 + WOOF_NAME_MAX + 1, "woof_remove size");
+WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_record) == 32 + sizeof(struct woof_trigger),
+		   "woof_trigger_record size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger_record, entry) == 32, "trigger record entry");
+WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_done) == 32, "woof_trigger_done size");
+WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_claim) == 72, "woof_trigger_claim size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger_claim, result) == 48, "claim result");
+WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_info) == 72, "woof_trigger_info size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger_info, readers) == 40, "trigger info readers");
+WOOF_STATIC_ASSERT(sizeof(struct woof_append) == 64, "woof_append size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append, seq) == 32, "woof_append seq");
+WOOF_STATIC_ASSERT(sizeof(struct woof_append_batch) == 64, "woof_append_batch size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append_batch, count) == 32, "batch count");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append_batch, first_seq) == 40, "batch first_seq");
+WOOF_STATIC_ASSERT(sizeof(struct woof_wait) == 48, "woof_wait size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_wait, latest) == 24, "woof_wait latest");
 
 #endif /* _UAPI_LINUX_WOOF_H */

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dispatcherd.h - what the files of dispatcherd share.
+ *
+ * Objects and who owns them:
+ *   struct daemon   one per process: the event loop, signals, the served
+ *                   namespaces, the sandbox capabilities.
+ *   struct nsd      one served namespace: its trigger log and dispatch
+ *                   socket, its records (.woof/calls, .woof/log), its
+ *                   configuration, its per-handler queues and the window of
+ *                   triggers between done_floor and the next one to read.
+ *   struct hq       one handler of one namespace: a FIFO of claimed calls
+ *                   waiting for a slot, and counters. Handlers with queued
+ *                   calls form a ring that dispatch walks round-robin.
+ *   struct call     one trigger being processed: from the moment it is read
+ *                   from the trigger log until its final record is written
+ *                   and done_floor may pass it. Lives in nsd->win.
+ *
+ * Threading: one thread. Everything runs from loop callbacks; nothing
+ * blocks except short file I/O on the namespace's own files.
+ */
+#ifndef WOOF_DISPATCHERD_H
+#define WOOF_DISPATCHERD_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/signalfd.h>
+
+#include <woof.h>
+#include <woof-dispatch.h>
+
+#include "config.h"
+#include "loop.h"
+#include "sandbox.h"
+
+/* ---- log.c ---- */
+enum { L_ERR = 3, L_WARN = 4, L_NOTICE = 5, L_INFO = 6, L_DEBUG = 7 };
+extern int log_level;
+void dlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...)	dlog(L_ERR, __VA_ARGS__)
+#define log_warn(...)	dlog(L_WARN, __VA_ARGS__)
+#define log_notice(...)	dlog(L_NOTICE, __VA_ARGS__)
+#define log_info(...)	dlog(L_INFO, __VA_ARGS__)
+#define dbg(...)	do { if (log_level >= L_DEBUG) dlog(L_DEBUG, __VA_ARGS__); } while (0)
+
+uint64_t now_real_ns(void);
+uint64_t now_mono_ns(void);
+
+/* ---- notify.c: the sd_notify protocol over $NOTIFY_SOCKET ---- */
+int notify_init(void);			/* 0 if not under systemd */
+void notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the objects ---- */
+
+enum call_state {
+	CS_NEW,		/* read from the log, not claimed yet */
+	CS_RETRY,	/* claim said -EAGAIN: waiting for the retry timer */
+	CS_QUEUED,	/* claimed (spooled), waiting in its handler's queue */
+	CS_RUNNING,	/* the handler is running */
+	CS_FINISHED,	/* final record written (or finished before this start) */
+};
+
+struct nsd;
+struct hq;
+
+#define CALL_IOBUF 4096
+
+struct call {
+	struct nsd *n;
+	struct hq *h;
+	uint64_t tseq;
+	struct woof_trigger tr;
+	enum call_state state;
+	uint32_t attempt;
+	bool redelivery;	/* an earlier attempt had started */
+	bool spooled;		/* the element came from the spool (slot overwritten) */
+	uint64_t el_size;	/* bytes in the spool file */
+	struct call *qnext;	/* handler queue / retry list */
+	unsigned retries;	/* -EAGAIN claims so far */
+
+	/* while running */
+	int spool_fd;		/* O_RDONLY, becomes the handler's fd 3 */
+	int out_fd, err_fd;	/* read ends of the handler's stdout/stderr, -1 when closed */
+	int out_w, err_w;	/* write ends, for runtimes; closed once started */
+	struct sandbox_call sc;
+	struct loop_op exit_op, out_op, err_op, timer_op, grace_op;
+	siginfo_t si;
+	char *outbuf, *errbuf;	/* CALL_IOBUF bytes each, while running */
+	uint64_t logged;	/* output bytes put into the log */
+	bool exited, timed_out;
+	bool abandoned;		/* killed by a fast stop: no final record, runs again */
+	int wait_code;		/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+	int wait_status;
+	uint64_t start_real, start_mono, end_real, end_mono;
+	uint64_t output_bytes;
+	uint32_t flags;		/* WOOF_CALL_F_* */
+	enum runtime_kind runtime;
+	void *rt_priv;		/* the runtime's own per-call data */
+};
+
+struct hq {
+	char name[WOOF_NAME_MAX + 1];
+	enum runtime_kind runtime;	/* as configured */
+	uint64_t timeout_ns;
+	unsigned cap;			/* per-handler concurrency cap, 0 = none */
+	struct call *head, *tail;
+	unsigned queued, running;
+	uint64_t done, failed;
+	bool in_rr;
+	struct hq *rr_prev, *rr_next;	/* ring of handlers with queued calls */
+	struct hq *next;		/* all handlers of the namespace */
+};
+
+/* A finished-or-started note about a trigger, rebuilt from .woof/calls. */
+struct recovered {
+	uint64_t trigger;		/* 0 = empty slot */
+	uint64_t put_time_ns;
+	uint32_t attempt;		/* highest attempt that started */
+	uint32_t final_state;		/* WOOF_CALL_DONE/FAILED/ORPHAN or 0 */
+};
+
+struct daemon;
+
+struct nsd {
+	struct daemon *d;
+	char path[PATH_MAX];
+	char name[WOOF_NAME_MAX + 1];	/* the directory's last component */
+	struct woof_ns *ns;
+	struct woof_ns *meta;		/* <ns>/.woof, holding calls and log */
+	struct woof *calls, *log;
+	struct woof_triggers *trig;
+	int lockfd;
+	int metafd;			/* .woof, O_DIRECTORY */
+	int spooldir;			/* .woof/spool, O_DIRECTORY */
+	int sock;
+	struct loop_op sock_op;
+	char sockbuf[64];
+	bool sock_armed;
+
+	char conf_path[PATH_MAX];
+	struct ns_conf conf;
+	struct sandbox_ns *sns;
+	uid_t hand_uid;			/* handlers' user; 0 = the sandbox's default */
+	gid_t hand_gid;
+
+	/* the window: triggers done_floor+1 .. next-1 live in win[] */
+	uint64_t floor;
+	uint64_t next;
+	uint64_t hist;			/* size of win[]: the trigger log's history */
+	struct call **win;
+
+	struct hq *handlers;
+	struct hq *rr;			/* next handler to take a call from */
+	unsigned running, queued;	/* slots in use; calls in handler queues */
+	unsigned live;			/* started and not yet finalized */
+	bool need_scan;
+
+	struct call *retry_head;	/* claims that said -EAGAIN */
+	struct loop_op retry_op;
+	uint64_t retry_delay_ns;
+
+	uint64_t spool_bytes;		/* bytes in spool files of unfinished calls */
+	uint64_t spool_max;
+	bool spool_full;		/* stopped reading the log until spool space frees */
+
+	struct recovered *rec;		/* open-addressing table, rec_size slots */
+	size_t rec_size;
+	uint64_t rec_max_trigger;
+
+	uint8_t *elbuf;			/* claim buffer */
+	size_t elbuf_len;
+
+	/* counters since start, for the status file */
+	uint64_t n_done, n_failed, n_orphan, n_redelivered, n_claim_retries;
+	uint64_t started_real;
+	bool status_dirty;
+	uint64_t status_written;	/* CLOCK_MONOTONIC of the last write */
+	struct loop_op status_op;	/* delays the next write to STATUS_MIN_NS */
+};
+
+struct daemon {
+	struct loop loop;
+	struct sandbox_caps caps;
+	char caps_text[2048];
+	int sigfd;
+	struct loop_op sig_op;
+	struct signalfd_siginfo ssi;
+	struct nsd **nss;
+	unsigned nns;
+	bool stopping;			/* SIGTERM: take no new calls, wait for running ones */
+	bool fast_stop;			/* second SIGTERM/SIGINT: kill running calls */
+	bool stopped;			/* the loop has ended: the last status write */
+	bool reload;			/* SIGHUP seen */
+	int devnull;			/* the handlers' stdin */
+	const char *config_override;	/* --config FILE for every namespace */
+	uint64_t last_notify_ns;
+};
+
+/* ---- nsd.c: one namespace ---- */
+int nsd_open(struct daemon *d, const char *dir, struct nsd **out);
+void nsd_start(struct nsd *n);		/* arm the socket, read the backlog */
+void nsd_close(struct nsd *n);
+int nsd_reload(struct nsd *n);		/* SIGHUP */
+void nsd_stop(struct nsd *n);		/* SIGTERM: stop reading triggers */
+void nsd_kill_all(struct nsd *n);	/* second SIGTERM: kill running calls */
+bool nsd_idle(const struct nsd *n);	/* nothing running and no op busy */
+void nsd_after_turn(struct nsd *n);	/* end of a loop turn: status file etc */
+
+/* called by runtimes */
+void call_exited(struct call *c, int code, int status);
+
+/* ---- records.c: .woof/calls, .woof/log, spool, status ---- */
+int rec_open(struct nsd *n);
+void rec_close(struct nsd *n);
+int rec_write(struct nsd *n, const struct call *c, uint32_t state, uint32_t reason,
+	      int error);
+void rec_log(struct nsd *n, const struct call *c, unsigned stream, const char *data,
+	     size_t len);
+void rec_note(struct nsd *n, const struct call *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int rec_rebuild(struct nsd *n);
+const struct recovered *rec_lookup(const struct nsd *n, uint64_t trigger);
+void rec_forget(struct nsd *n);
+int spool_write(struct nsd *n, uint64_t tseq, const void *el, size_t len);
+int spool_open(struct nsd *n, uint64_t tseq, uint64_t *size);
+void spool_remove(struct nsd *n, uint64_t tseq);
+void spool_clean(struct nsd *n);
+int status_write(struct nsd *n);
+
+/* ---- runtimes ---- */
+struct runtime_ops {
+	const char *name;
+	/*
+	 * Start call @c. The core has set up c->spool_fd (the element),
+	 * c->out_w/c->err_w (where stdout and stderr go) and the call's
+	 * limits. On success the runtime fills c->sc; if c->sc.pidfd >= 0 the
+	 * core waits for that process to exit, otherwise the runtime calls
+	 * call_exited() itself. Returns 0 or -errno; on -ENOENT/-EACCES/
+	 * -ENOEXEC the core records a missing/non-executable handler.
+	 */
+	int (*start)(struct nsd *n, struct call *c);
+	/* timeout: kill the call */
+	void (*kill)(struct nsd *n, struct call *c);
+	/* the call's record is final: free c->rt_priv etc. (may be NULL) */
+	void (*release)(struct nsd *n, struct call *c);
+};
+extern const struct runtime_ops runtime_exec;
+/* Provided by zygote.c / warm.c when they are linked in; else NULL. */
+extern const struct runtime_ops runtime_zygote __attribute__((weak));
+extern const struct runtime_ops runtime_warm __attribute__((weak));
+
+/* exec.c helpers shared with other runtimes */
+int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,
+		   char *store, size_t store_len);
+int handler_file_check(struct nsd *n, const char *handler, char *path, size_t len);
+
+#endif

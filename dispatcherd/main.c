@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - dispatcherd: runs the handlers that puts name, for one or more
+ * namespaces, from one io_uring event loop.
+ *
+ *   dispatcherd [-N DIR]... [--foreground] [--config FILE] [-v] [-q]
+ *
+ * Start-up: probe the sandbox and io_uring, open every namespace (lock,
+ * config, records, trigger log, dispatch socket), read each backlog, tell
+ * systemd READY=1, then loop. Signals arrive through a signalfd read on
+ * the ring: SIGTERM/SIGINT stop taking calls and wait for the running ones
+ * (a second one kills them; they run again at the next start), SIGHUP
+ * reloads every woof.conf. Exit status: 0 after a clean stop, 1 when a
+ * namespace cannot be served, 2 for usage errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "dispatcherd.h"
+
+#ifndef DISPATCHERD_VERSION
+#define DISPATCHERD_VERSION "0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dispatcherd [-N DIR]... [--foreground] [--config FILE] [-v] [-q]\n"
+		"\n"
+		"Run the handlers that puts name, for the namespaces DIR (default: $WOOFC_DIR,\n"
+		"else the current directory).\n"
+		"\n"
+		"  -N, --namespace DIR  serve the namespace in DIR (repeatable)\n"
+		"  -f, --foreground     stay in the foreground (the default; for clarity in units)\n"
+		"  -c, --config FILE    read FILE instead of each namespace's woof.conf\n"
+		"  -v, --verbose        more messages (-vv: debug)\n"
+		"  -q, --quiet          errors and warnings only\n"
+		"  -h, --help           this text\n"
+		"  -V, --version        the version\n"
+		"      --io-fallback    use only io_uring ops kernel 6.1 has (testing aid)\n"
+		"\n"
+		"Signals: TERM/INT stop after running calls end (twice: kill them), HUP reloads\n"
+		"woof.conf. See dispatcherd(8).\n");
+}
+
+static struct daemon D;
+
+static void sig_cb(struct loop_op *op, int res, bool more);
+
+static void arm_signals(void)
+{
+	loop_read(&D.loop, &D.sig_op, D.sigfd, &D.ssi, sizeof(D.ssi));
+}
+
+static void notify_status(void)
+{
+	unsigned running = 0, queued = 0;
+
+	for (unsigned i = 0; i < D.nns; i++) {
+		running += D.nss[i]->running;
+		queued += D.nss[i]->queued;
+	}
+	notify_send("STATUS=%s %u namespace(s): %u running, %u queued",
+		    D.stopping ? "stopping;" : "serving", D.nns, running, queued);
+}
+
+static void sig_cb(struct loop_op *op, int res, bool more)
+{
+	(void)op;
+	(void)more;
+	if (res == (int)sizeof(D.ssi)) {
+		switch (D.ssi.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			if (!D.stopping) {
+				D.stopping = true;
+				log_notice("%s: stopping: no new calls; waiting for running ones "
+					   "(send it again to kill them)", strsignal((int)D.ssi.ssi_signo));
+				notify_send("STOPPING=1");
+				for (unsigned i = 0; i < D.nns; i++)
+					nsd_stop(D.nss[i]);
+			} else if (!D.fast_stop) {
+				D.fast_stop = true;
+				log_notice("%s again: killing running calls; they run again at the "
+					   "next start", strsignal((int)D.ssi.ssi_signo));
+				for (unsigned i = 0; i < D.nns; i++)
+					nsd_kill_all(D.nss[i]);
+			}
+			break;
+		case SIGHUP:
+			D.reload = true;
+			break;
+		default:
+			break;
+		}
+	} else if (res < 0 && res != -EAGAIN && res != -EINTR) {
+		log_err("signalfd read: %s", strerror(-res));
+	}
+	arm_signals();
+}
+
+static bool all_idle(void)
+{
+	for (unsigned i = 0; i < D.nns; i++)
+		if (!nsd_idle(D.nss[i]))
+			return false;
+	return true;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* each running call holds a pidfd and two pipe ends */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "namespace", required_argument, NULL, 'N' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "io-fallback", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char **dirs = NULL;
+	bool io_fallback = false;
+	unsigned ndirs = 0;
+	char cwd[PATH_MAX], text[512];
+	sigset_t mask;
+	int c, ret, status = 0;
+
+	while ((c = getopt_long(argc, argv, "N:fc:vqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'N':
+			dirs = realloc(dirs, (ndirs + 1) * sizeof(*dirs));
+			if (!dirs) {
+				fprintf(stderr, "dispatcherd: out of memory\n");
+				return 1;
+			}
+			dirs[ndirs++] = optarg;
+			break;
+		case 'f':
+			break;
+		case 'F':
+			io_fallback = true;
+			break;
+		case 'c':
+			D.config_override = optarg;
+			break;
+		case 'v':
+			log_level = log_level < L_INFO ? L_INFO : L_DEBUG;
+			break;
+		case 'q':
+			log_level = L_WARN;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dispatcherd %s (libwoof %s)\n", DISPATCHERD_VERSION, woof_version());
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dispatcherd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!ndirs) {
+		const char *env = getenv("WOOFC_DIR");
+
+		if (!env || !*env) {
+			if (!getcwd(cwd, sizeof(cwd))) {
+				log_err("getcwd: %s", strerror(errno));
+				return 1;
+			}
+			env = cwd;
+		}
+		dirs = malloc(sizeof(*dirs));
+		if (!dirs)
+			return 1;
+		dirs[ndirs++] = env;
+	}
+
+	notify_init();
+	raise_nofile();
+	D.sigfd = -1;
+	D.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (D.devnull < 0) {
+		log_err("/dev/null: %s", strerror(errno));
+		return 1;
+	}
+
+	/* signals come through the ring; block them before anything can fork */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		log_err("sigprocmask: %s", strerror(errno));
+		return 1;
+	}
+	D.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (D.sigfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	/* SIGCHLD keeps its default (ignored, children not auto-reaped): pidfds tell exits */
+
+	ret = loop_init(&D.loop, 256);
+	if (ret) {
+		log_err("io_uring: %s%s", strerror(-ret),
+			ret == -EPERM ? " (io_uring disabled by kernel.io_uring_disabled?)" : "");
+		return 1;
+	}
+	if (io_fallback) {
+		/* what a 6.1 kernel offers: test the fallback paths on a newer one */
+		D.loop.feat.waitid = D.loop.feat.futex = D.loop.feat.read_multishot = false;
+	}
+	loop_describe(&D.loop, text, sizeof(text));
+	log_info("%s", text);
+
+	ret = sandbox_probe(&D.caps);
+	if (ret)
+		log_warn("sandbox probe: %s", strerror(-ret));
+	sandbox_describe(&D.caps, D.caps_text, sizeof(D.caps_text));
+	{
+		/* say exactly what is not enforced on this host */
+		const char *p = D.caps.why_not;
+
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+			if (len)
+				log_notice("not enforced: %.*s", len, p);
+			p += len + (nl ? 1 : 0);
+		}
+	}
+
+	D.nss = calloc(ndirs, sizeof(*D.nss));
+	if (!D.nss)
+		return 1;
+	for (unsigned i = 0; i < ndirs; i++) {
+		ret = nsd_open(&D, dirs[i], &D.nss[D.nns]);
+		if (ret) {
+			log_err("cannot serve %s; exiting", dirs[i]);
+			status = 1;
+			goto out;
+		}
+		D.nns++;
+	}
+	free(dirs);
+	dirs = NULL;
+
+	D.sig_op.cb = sig_cb;
+	arm_signals();
+	for (unsigned i = 0; i < D.nns; i++)
+		nsd_start(D.nss[i]);
+	for (unsigned i = 0; i < D.nns; i++)
+		nsd_after_turn(D.nss[i]);
+	notify_send("READY=1\nMAINPID=%d", (int)getpid());
+	notify_status();
+	log_notice("ready: pid %d, %u namespace(s), io_uring %s", (int)getpid(), D.nns,
+		   D.loop.feat.waitid ? "with WAITID" : "with pidfd polls");
+
+	for (;;) {
+		if (D.stopping && all_idle())
+			break;
+		ret = loop_run_once(&D.loop);
+		if (ret < 0) {
+			log_err("event loop: %s", strerror(-ret));
+			status = 1;
+			break;
+		}
+		if (D.reload) {
+			D.reload = false;
+			notify_send("RELOADING=1");
+			for (unsigned i = 0; i < D.nns; i++)
+				nsd_reload(D.nss[i]);
+			notify_send("READY=1");
+		}
+		for (unsigned i = 0; i < D.nns; i++)
+			nsd_after_turn(D.nss[i]);
+		{
+			uint64_t now = now_mono_ns();
+
+			if (now - D.last_notify_ns > 1000000000ULL) {
+				D.last_notify_ns = now;
+				notify_status();
+			}
+		}
+	}
+	log_notice("stopped");
+	D.stopped = true;
+out:
+	for (unsigned i = 0; i < D.nns; i++) {
+		if (D.nss[i]->status_dirty || D.stopping)
+			status_write(D.nss[i]);
+		nsd_close(D.nss[i]);
+	}
+	free(D.nss);
+	free(dirs);
+	loop_exit(&D.loop);
+	close(D.sigfd);
+	close(D.devnull);
+	return status;
+}

@@ -1,0 +1,1227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nsd.c - one served namespace: from trigger log entry to finished call.
+ *
+ * The walk of one trigger T:
+ *   1. scan(): T <= woof_triggers_latest(), so read entry T and make a
+ *      struct call in the window slot win[T % hist];
+ *   2. claim(): woof_trigger_claim() copies the element and clears its
+ *      slot's PENDING bit; the copy goes to .woof/spool/T and the call into
+ *      its handler's queue. -EAGAIN (put still in flight) retries on a
+ *      timer; an orphan or a vanished element is recorded and finished;
+ *   3. dispatch(): while fewer than max_concurrent calls run, take the next
+ *      call round-robin over handlers with queued calls, write its RUNNING
+ *      (or REDELIVERED) record and start it through its runtime;
+ *   4. the handler's exit arrives on the ring (pidfd poll or WAITID), its
+ *      output through pipe reads into .woof/log; a timeout kills it;
+ *   5. finalize(): with the exit seen and both pipes at EOF, write the
+ *      final record (DONE or FAILED + reason), drop the spool copy, mark
+ *      the slot finished and move done_floor past every finished prefix.
+ *
+ * Claiming at read time, not at dispatch time, keeps handlers that put to
+ * WOOFs with handlers from deadlocking on backpressure (a put waiting for
+ * a claim that waits for a slot that the putting handler holds). The spool
+ * bounds what is claimed but not finished (spool_max); past it, reading
+ * stops and backpressure reaches the WOOFs.
+ *
+ * Restart: entries above done_floor are read again; rec_rebuild() tells
+ * which finished (skipped), which had started (attempt + 1, redelivered);
+ * a claim of an element an earlier instance claimed returns
+ * already_claimed, or -ENODATA when overwritten since, and then the spool
+ * copy is used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dispatcherd.h"
+
+static struct call finished_mark;
+#define FINISHED (&finished_mark)
+
+#define RETRY_MIN_NS	(1ULL * 1000000ULL)	/* first -EAGAIN retry after 1 ms */
+#define RETRY_MAX_NS	(100ULL * 1000000ULL)
+#define GRACE_NS	(200ULL * 1000000ULL)	/* output pipes after the exit */
+/* the status file is rewritten at most this often (it lists up to 1,000 calls) */
+#define STATUS_MIN_NS	(50ULL * 1000000ULL)
+
+static void scan(struct nsd *n);
+static void status_cb(struct loop_op *op, int res, bool more);
+static void claim(struct nsd *n, struct call *c);
+static void finish(struct nsd *n, struct call *c);
+static void maybe_finalize(struct call *c);
+
+/* ---- handlers and their queues ------------------------------------------ */
+
+static void hq_apply_conf(struct nsd *n, struct hq *h)
+{
+	const struct handler_conf *hc = conf_handler(&n->conf, h->name);
+
+	h->runtime = hc ? hc->runtime : RT_EXEC;
+	h->timeout_ns = hc && hc->timeout_set ? hc->timeout_ns : n->conf.timeout_ns;
+	/* workers: for warm it sizes the pool; for exec/zygote it caps concurrency */
+	h->cap = hc ? hc->workers : 0;
+}
+
+static struct hq *hq_get(struct nsd *n, const char *name)
+{
+	struct hq *h;
+
+	for (h = n->handlers; h; h = h->next)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	hq_apply_conf(n, h);
+	h->next = n->handlers;
+	n->handlers = h;
+	return h;
+}
+
+static void rr_add(struct nsd *n, struct hq *h)
+{
+	if (h->in_rr)
+		return;
+	h->in_rr = true;
+	if (!n->rr) {
+		h->rr_next = h->rr_prev = h;
+		n->rr = h;
+		return;
+	}
+	/* insert just before the current head: served last in this round */
+	h->rr_next = n->rr;
+	h->rr_prev = n->rr->rr_prev;
+	h->rr_prev->rr_next = h;
+	n->rr->rr_prev = h;
+}
+
+static void rr_del(struct nsd *n, struct hq *h)
+{
+	if (!h->in_rr)
+		return;
+	h->in_rr = false;
+	if (h->rr_next == h) {
+		n->rr = NULL;
+	} else {
+		h->rr_prev->rr_next = h->rr_next;
+		h->rr_next->rr_prev = h->rr_prev;
+		if (n->rr == h)
+			n->rr = h->rr_next;
+	}
+	h->rr_next = h->rr_prev = NULL;
+}
+
+static void enqueue(struct nsd *n, struct call *c)
+{
+	struct hq *h = c->h;
+
+	c->state = CS_QUEUED;
+	c->qnext = NULL;
+	if (h->tail)
+		h->tail->qnext = c;
+	else
+		h->head = c;
+	h->tail = c;
+	h->queued++;
+	n->queued++;
+	rr_add(n, h);
+	n->status_dirty = true;
+}
+
+static struct call *dequeue(struct nsd *n, struct hq *h)
+{
+	struct call *c = h->head;
+
+	h->head = c->qnext;
+	if (!h->head)
+		h->tail = NULL;
+	c->qnext = NULL;
+	h->queued--;
+	n->queued--;
+	if (!h->queued)
+		rr_del(n, h);
+	return c;
+}
+
+/* ---- finishing ------------------------------------------------------------ */
+
+static void advance_floor(struct nsd *n)
+{
+	uint64_t old = n->floor;
+	int ret;
+
+	while (n->floor + 1 < n->next && n->win[(n->floor + 1) % n->hist] == FINISHED) {
+		n->win[(n->floor + 1) % n->hist] = NULL;
+		n->floor++;
+	}
+	if (n->floor == old)
+		return;
+	ret = woof_triggers_set_done_floor(n->trig, n->floor);
+	if (ret)
+		log_err("%s: cannot advance done_floor to %llu: %s", n->path,
+			(unsigned long long)n->floor, woof_strerror(ret));
+	if (n->rec && n->floor >= n->rec_max_trigger)
+		rec_forget(n);
+	n->status_dirty = true;
+}
+
+/* The call is over for good: its slot may be passed by done_floor. */
+static void finish(struct nsd *n, struct call *c)
+{
+	/* also a stale copy an earlier run left for a trigger that ends unrun now */
+	spool_remove(n, c->tseq);
+	n->spool_bytes -= c->el_size < n->spool_bytes ? c->el_size : n->spool_bytes;
+	if (n->spool_full && n->spool_bytes <= n->spool_max / 2) {
+		n->spool_full = false;
+		n->need_scan = true;
+	}
+	n->win[c->tseq % n->hist] = FINISHED;
+	free(c->outbuf);
+	free(c);
+	advance_floor(n);
+	n->status_dirty = true;
+}
+
+/* A trigger that ends without running its handler. */
+static void fail_unrun(struct nsd *n, struct call *c, uint32_t state, uint32_t reason,
+		       int error, const char *detail)
+{
+	rec_write(n, c, state, reason, error);
+	if (state == WOOF_CALL_ORPHAN) {
+		n->n_orphan++;
+		log_info("%s: trigger %llu (%s -> %s): orphan, %s", n->path,
+			 (unsigned long long)c->tseq, c->tr.woof, c->tr.handler, detail);
+	} else {
+		n->n_failed++;
+		if (c->h)
+			c->h->failed++;
+		log_warn("%s: trigger %llu: %s seq %llu -> %s failed: %s", n->path,
+			 (unsigned long long)c->tseq, c->tr.woof,
+			 (unsigned long long)c->tr.woof_seq, c->tr.handler, detail);
+	}
+	rec_note(n, c, "%s: %s", state == WOOF_CALL_ORPHAN ? "orphan" : "failed", detail);
+	finish(n, c);
+}
+
+/* ---- reading the trigger log ---------------------------------------------- */
+
+static void grow_elbuf(struct nsd *n, uint64_t need)
+{
+	size_t len = n->elbuf_len ? n->elbuf_len : 4096;
+	uint8_t *p;
+
+	while (len < need)
+		len *= 2;
+	if (len > WOOF_ELEMENT_SIZE_MAX)
+		len = WOOF_ELEMENT_SIZE_MAX;
+	p = realloc(n->elbuf, len);
+	if (!p)
+		return;
+	n->elbuf = p;
+	n->elbuf_len = len;
+}
+
+/* After -ENODATA: is there a spool copy of the right size? */
+static int use_spool(struct nsd *n, struct call *c)
+{
+	struct woof *w;
+	struct woof_stat st;
+	uint64_t size;
+	int fd, ret;
+
+	fd = spool_open(n, c->tseq, &size);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	ret = woof_open(n->ns, c->tr.woof, &w);
+	if (ret)
+		return ret;
+	ret = woof_stat(w, &st);
+	woof_close(w);
+	if (ret)
+		return ret;
+	if (st.create_time_ns != c->tr.woof_ctime)
+		return -ESTALE;
+	if (size != st.element_size)
+		return -EBADMSG;	/* cut short by a crash while it was written */
+	c->el_size = size;
+	return 0;
+}
+
+static void claim(struct nsd *n, struct call *c)
+{
+	struct woof_claim cl;
+	char detail[160];
+	int ret;
+
+	if (!n->elbuf)
+		grow_elbuf(n, 4096);
+	for (;;) {
+		memset(&cl, 0, sizeof(cl));
+		ret = woof_trigger_claim(n->ns, c->tseq, &c->tr, n->elbuf, n->elbuf_len, &cl);
+		if (ret != -EMSGSIZE || n->elbuf_len >= WOOF_ELEMENT_SIZE_MAX)
+			break;
+		grow_elbuf(n, cl.element_size > n->elbuf_len ? cl.element_size
+							     : 2 * n->elbuf_len);
+	}
+
+	switch (ret) {
+	case 0:
+		if (cl.already_claimed)
+			dbg("%s: trigger %llu was claimed by an earlier run", n->path,
+			    (unsigned long long)c->tseq);
+		ret = spool_write(n, c->tseq, n->elbuf, cl.element_size);
+		if (ret) {
+			/* not fatal: the call runs, only a crash before it ends could lose it */
+			log_warn("%s: cannot spool trigger %llu: %s", n->path,
+				 (unsigned long long)c->tseq, strerror(-ret));
+			fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_CLAIM, -ret,
+				   "cannot write the spool copy of the element");
+			return;
+		}
+		c->el_size = cl.element_size;
+		break;
+	case -EAGAIN:
+		/* the put is still in flight: look again soon */
+		c->state = CS_RETRY;
+		c->qnext = n->retry_head;
+		n->retry_head = c;
+		c->retries++;
+		n->n_claim_retries++;
+		if (!n->retry_op.busy) {
+			if (!n->retry_delay_ns)
+				n->retry_delay_ns = RETRY_MIN_NS;
+			loop_timeout(&n->d->loop, &n->retry_op, n->retry_delay_ns);
+		}
+		n->status_dirty = true;
+		return;
+	case -ECANCELED:
+		fail_unrun(n, c, WOOF_CALL_ORPHAN, WOOF_CALL_R_ORPHAN, 0,
+			   "the put died before its element committed");
+		return;
+	case -ENODATA:
+		ret = use_spool(n, c);
+		if (ret == 0) {
+			c->spooled = true;
+			c->flags |= WOOF_CALL_F_SPOOLED;
+			log_info("%s: trigger %llu: element overwritten since an earlier claim; "
+				 "running from the spool copy", n->path,
+				 (unsigned long long)c->tseq);
+			break;
+		}
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_OVERWRITTEN, 0,
+			   "the element was overwritten before its handler read it");
+		return;
+	case -ESTALE:
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_STALE, 0,
+			   "the WOOF was re-created since the put");
+		return;
+	case -ENOENT:
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_REMOVED, 0,
+			   "the WOOF was removed since the put");
+		return;
+	default:
+		snprintf(detail, sizeof(detail), "claim failed: %s", woof_strerror(ret));
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_CLAIM, -ret, detail);
+		return;
+	}
+
+	n->spool_bytes += c->el_size;
+	if (n->spool_bytes >= n->spool_max && !n->spool_full) {
+		n->spool_full = true;
+		log_notice("%s: %llu bytes of claimed elements wait (spool_max %llu): reading "
+			   "the trigger log pauses until calls finish", n->path,
+			   (unsigned long long)n->spool_bytes, (unsigned long long)n->spool_max);
+	}
+	enqueue(n, c);
+}
+
+static void retry_cb(struct loop_op *op, int res, bool more)
+{
+	struct nsd *n = (struct nsd *)((char *)op - offsetof(struct nsd, retry_op));
+	struct call *list = n->retry_head, *c;
+
+	(void)res;
+	(void)more;
+	n->retry_head = NULL;
+	if (n->d->stopping) {
+		/* unclaimed: the restarted daemon reads them again */
+		n->retry_head = list;
+		return;
+	}
+	/* back off while puts stay in flight; start over when all settled */
+	n->retry_delay_ns = n->retry_delay_ns * 2 > RETRY_MAX_NS ? RETRY_MAX_NS
+								: n->retry_delay_ns * 2;
+	while ((c = list)) {
+		list = c->qnext;
+		c->qnext = NULL;
+		c->state = CS_NEW;
+		claim(n, c);
+	}
+	if (!n->retry_head)
+		n->retry_delay_ns = 0;
+}
+
+/* Entry T was just read: decide what it needs. */
+static void take_entry(struct nsd *n, uint64_t t, const struct woof_trigger *tr)
+{
+	const struct recovered *r = rec_lookup(n, t);
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		log_err("%s: out of memory reading trigger %llu", n->path, (unsigned long long)t);
+		return;
+	}
+	c->n = n;
+	c->tseq = t;
+	c->tr = *tr;
+	c->tr.woof[WOOF_NAME_MAX] = c->tr.handler[WOOF_NAME_MAX] = '\0';
+	c->attempt = 1;
+	c->state = CS_NEW;
+	c->spool_fd = c->out_fd = c->err_fd = c->out_w = c->err_w = -1;
+	c->sc.pidfd = -1;
+	n->win[t % n->hist] = c;
+	c->h = hq_get(n, c->tr.handler);
+	if (!c->h) {
+		log_err("%s: out of memory", n->path);
+		n->win[t % n->hist] = NULL;
+		free(c);
+		return;
+	}
+
+	if (r && r->put_time_ns == tr->put_time_ns) {
+		if (r->final_state) {
+			/* finished before the restart: never run twice */
+			dbg("%s: trigger %llu finished before the restart", n->path,
+			    (unsigned long long)t);
+			n->win[t % n->hist] = FINISHED;
+			spool_remove(n, t);
+			free(c);
+			return;
+		}
+		if (r->attempt) {
+			c->attempt = r->attempt + 1;
+			c->redelivery = true;
+		}
+	}
+	claim(n, c);
+}
+
+static void scan(struct nsd *n)
+{
+	struct woof_trigger tr;
+	int ret;
+
+	n->need_scan = false;
+	if (n->d->stopping)
+		return;
+	for (;;) {
+		uint64_t latest = woof_triggers_latest(n->trig);
+
+		while (n->next <= latest && !n->spool_full) {
+			if (n->next - n->floor > n->hist) {
+				/* cannot happen: the log never wraps over unfinished entries */
+				log_err("%s: trigger window full at %llu (done_floor %llu)",
+					n->path, (unsigned long long)n->next,
+					(unsigned long long)n->floor);
+				return;
+			}
+			ret = woof_triggers_read(n->trig, n->next, &tr);
+			if (ret) {
+				log_err("%s: cannot read trigger %llu: %s", n->path,
+					(unsigned long long)n->next, woof_strerror(ret));
+				return;
+			}
+			take_entry(n, n->next++, &tr);
+		}
+		if (n->spool_full)
+			return;	/* calls finishing make room and scan again */
+		ret = woof_triggers_arm(n->trig, n->next - 1);
+		if (ret == 1)
+			continue;
+		if (ret < 0)
+			log_err("%s: cannot arm the trigger log: %s", n->path, woof_strerror(ret));
+		break;
+	}
+	if (n->rec && n->next > n->rec_max_trigger && n->floor >= n->rec_max_trigger)
+		rec_forget(n);
+}
+
+static void sock_cb(struct loop_op *op, int res, bool more)
+{
+	struct nsd *n = (struct nsd *)((char *)op - offsetof(struct nsd, sock_op));
+
+	(void)more;
+	if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED)
+		log_warn("%s: dispatch socket: %s", n->path, strerror(-res));
+	if (n->d->stopping)
+		return;
+	/* several puts may have sent a datagram each: one scan serves them all */
+	while (recv(n->sock, n->sockbuf, sizeof(n->sockbuf), MSG_DONTWAIT) >= 0)
+		;
+	scan(n);
+	loop_recv(&n->d->loop, &n->sock_op, n->sock, n->sockbuf, sizeof(n->sockbuf));
+}
+
+/* ---- running calls ---------------------------------------------------------- */
+
+static const struct runtime_ops *runtime_for(struct nsd *n, struct hq *h, enum runtime_kind *k)
+{
+	static bool warned[3];
+
+	*k = h->runtime;
+	if (h->runtime == RT_ZYGOTE && &runtime_zygote)
+		return &runtime_zygote;
+	if (h->runtime == RT_WARM && &runtime_warm)
+		return &runtime_warm;
+	if (h->runtime != RT_EXEC && !warned[h->runtime]) {
+		warned[h->runtime] = true;
+		log_warn("%s: handler %s: runtime %s is not built into this dispatcherd; "
+			 "running it with exec", n->path, h->name, conf_runtime_name(h->runtime));
+	}
+	*k = RT_EXEC;
+	return &runtime_exec;
+}
+
+static void out_cb(struct loop_op *op, int res, bool more);
+static void err_cb(struct loop_op *op, int res, bool more);
+static void exit_cb(struct loop_op *op, int res, bool more);
+static void timer_cb(struct loop_op *op, int res, bool more);
+static void grace_cb(struct loop_op *op, int res, bool more);
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static int make_pipe(int *rd, int *wr)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* the ring polls a non-blocking pipe instead of parking a worker thread */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*rd = p[0];
+	*wr = p[1];
+	return 0;
+}
+
+static void start_call(struct nsd *n, struct call *c)
+{
+	struct loop *l = &n->d->loop;
+	const struct runtime_ops *rt = runtime_for(n, c->h, &c->runtime);
+	char path[PATH_MAX], detail[PATH_MAX + 128];
+	uint32_t reason;
+	int ret;
+
+	/* CSPOT's contract: the handler is the file of that name in the namespace */
+	if (c->runtime == RT_EXEC) {
+		ret = handler_file_check(n, c->tr.handler, path, sizeof(path));
+		if (ret) {
+			reason = ret == -ENOENT ? WOOF_CALL_R_NOHANDLER : WOOF_CALL_R_NOEXEC;
+			snprintf(detail, sizeof(detail), "%s: %s", path,
+				 ret == -ENOENT ? "no handler file of that name in the namespace"
+				 : ret == -ENOEXEC ? "not a regular file"
+				 : "not executable");
+			fail_unrun(n, c, WOOF_CALL_FAILED, reason, -ret, detail);
+			return;
+		}
+	}
+
+	c->spool_fd = spool_open(n, c->tseq, NULL);
+	if (c->spool_fd < 0) {
+		ret = c->spool_fd;
+		c->spool_fd = -1;
+		snprintf(detail, sizeof(detail), "spool copy of the element: %s", strerror(-ret));
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_SPAWN, -ret, detail);
+		return;
+	}
+	c->outbuf = malloc(2 * CALL_IOBUF);
+	if (!c->outbuf || make_pipe(&c->out_fd, &c->out_w) || make_pipe(&c->err_fd, &c->err_w)) {
+		ret = c->outbuf ? -errno : -ENOMEM;
+		close_fd(&c->spool_fd);
+		close_fd(&c->out_fd);
+		close_fd(&c->out_w);
+		close_fd(&c->err_fd);
+		close_fd(&c->err_w);
+		snprintf(detail, sizeof(detail), "pipes: %s", strerror(-ret));
+		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_SPAWN, -ret, detail);
+		return;
+	}
+	c->errbuf = c->outbuf + CALL_IOBUF;
+
+	c->start_real = now_real_ns();
+	c->start_mono = now_mono_ns();
+	c->state = CS_RUNNING;
+	/* written before the handler can have any effect: a crash from here on redelivers */
+	rec_write(n, c, c->redelivery ? WOOF_CALL_REDELIVERED : WOOF_CALL_RUNNING,
+		  WOOF_CALL_R_NONE, 0);
+	if (c->redelivery)
+		n->n_redelivered++;
+
+	ret = rt->start(n, c);
+	close_fd(&c->out_w);
+	close_fd(&c->err_w);
+	close_fd(&c->spool_fd);
+	if (ret) {
+		close_fd(&c->out_fd);
+		close_fd(&c->err_fd);
+		c->end_real = now_real_ns();
+		c->end_mono = now_mono_ns();
+		reason = ret == -ENOENT ? WOOF_CALL_R_NOHANDLER
+			 : (ret == -EACCES || ret == -ENOEXEC) ? WOOF_CALL_R_NOEXEC
+			 : WOOF_CALL_R_SPAWN;
+		snprintf(detail, sizeof(detail), "starting %s (%s runtime): %s", c->tr.handler,
+			 rt->name, strerror(-ret));
+		fail_unrun(n, c, WOOF_CALL_FAILED, reason, -ret, detail);
+		return;
+	}
+
+	n->running++;
+	n->live++;
+	c->h->running++;
+	n->status_dirty = true;
+	dbg("%s: trigger %llu: %s seq %llu -> %s started, pid %d, attempt %u", n->path,
+	    (unsigned long long)c->tseq, c->tr.woof, (unsigned long long)c->tr.woof_seq,
+	    c->tr.handler, (int)c->sc.pid, c->attempt);
+
+	c->out_op.cb = out_cb;
+	c->err_op.cb = err_cb;
+	c->exit_op.cb = exit_cb;
+	c->timer_op.cb = timer_cb;
+	c->grace_op.cb = grace_cb;
+	loop_read(l, &c->out_op, c->out_fd, c->outbuf, CALL_IOBUF);
+	loop_read(l, &c->err_op, c->err_fd, c->errbuf, CALL_IOBUF);
+	if (c->sc.pidfd >= 0) {
+		if (l->feat.waitid)
+			loop_waitid(l, &c->exit_op, c->sc.pidfd, &c->si);
+		else
+			loop_poll(l, &c->exit_op, c->sc.pidfd, POLLIN);
+	}
+	if (c->h->timeout_ns)
+		loop_timeout(l, &c->timer_op, c->h->timeout_ns);
+}
+
+static void dispatch(struct nsd *n)
+{
+	while (!n->d->stopping && n->running < n->conf.max_concurrent && n->rr) {
+		struct hq *h = n->rr, *start = n->rr;
+		struct call *c;
+
+		/* the next handler in the ring that is under its own cap */
+		while (h->cap && h->running >= h->cap) {
+			h = h->rr_next;
+			if (h == start)
+				return;
+		}
+		c = dequeue(n, h);
+		/* the next round starts after this handler: fairness between handlers */
+		if (h->in_rr)
+			n->rr = h->rr_next;
+		start_call(n, c);
+	}
+}
+
+/* A call's process is gone (or the runtime says the call ended). */
+void call_exited(struct call *c, int code, int status)
+{
+	struct nsd *n = c->n;
+
+	if (c->exited)
+		return;
+	c->exited = true;
+	c->wait_code = code;
+	c->wait_status = status;
+	c->end_real = now_real_ns();
+	c->end_mono = now_mono_ns();
+	close_fd(&c->sc.pidfd);
+	loop_cancel(&n->d->loop, &c->timer_op);
+	n->running--;
+	c->h->running--;
+	n->status_dirty = true;
+	/* output a handler left in its pipes arrives now; stragglers get GRACE_NS */
+	if (c->out_fd >= 0 || c->err_fd >= 0)
+		loop_timeout(&n->d->loop, &c->grace_op, GRACE_NS);
+	maybe_finalize(c);
+}
+
+static void exit_cb(struct loop_op *op, int res, bool more)
+{
+	struct call *c = (struct call *)((char *)op - offsetof(struct call, exit_op));
+	struct nsd *n = c->n;
+
+	(void)more;
+	if (!n->d->loop.feat.waitid) {
+		/* the pidfd polled readable: reap without waiting */
+		memset(&c->si, 0, sizeof(c->si));
+		if (waitid(P_PIDFD, (id_t)c->sc.pidfd, &c->si, WEXITED | WNOHANG) < 0) {
+			res = -errno;
+		} else if (c->si.si_pid == 0) {
+			/* spurious wake-up: not exited yet */
+			loop_poll(&n->d->loop, &c->exit_op, c->sc.pidfd, POLLIN);
+			return;
+		} else {
+			res = 0;
+		}
+	}
+	if (res < 0) {
+		log_err("%s: trigger %llu: waiting for pid %d: %s", n->path,
+			(unsigned long long)c->tseq, (int)c->sc.pid, strerror(-res));
+		call_exited(c, CLD_KILLED, 0);
+		return;
+	}
+	call_exited(c, c->si.si_code, c->si.si_status);
+}
+
+static void output(struct call *c, struct loop_op *op, int *fd, char *buf, unsigned stream,
+		   int res)
+{
+	struct nsd *n = c->n;
+
+	if (res > 0) {
+		uint64_t max = n->conf.output_max, keep = 0;
+
+		c->output_bytes += (uint64_t)res;
+		if (c->logged < max)
+			keep = max - c->logged < (uint64_t)res ? max - c->logged : (uint64_t)res;
+		if (keep) {
+			rec_log(n, c, stream, buf, keep);
+			c->logged += keep;
+		}
+		if (keep < (uint64_t)res && !(c->flags & WOOF_CALL_F_OUTPUT_TRUNC)) {
+			c->flags |= WOOF_CALL_F_OUTPUT_TRUNC;
+			rec_note(n, c, "output beyond output_max (%llu bytes) is not logged",
+				 (unsigned long long)max);
+		}
+		loop_read(&n->d->loop, op, *fd, buf, CALL_IOBUF);
+		return;
+	}
+	if (res < 0 && res != -ECANCELED && res != -EPIPE)
+		log_warn("%s: trigger %llu: reading output: %s", n->path,
+			 (unsigned long long)c->tseq, strerror(-res));
+	close_fd(fd);
+	if (c->out_fd < 0 && c->err_fd < 0)
+		loop_cancel(&n->d->loop, &c->grace_op);
+	maybe_finalize(c);
+}
+
+static void out_cb(struct loop_op *op, int res, bool more)
+{
+	struct call *c = (struct call *)((char *)op - offsetof(struct call, out_op));
+
+	(void)more;
+	output(c, op, &c->out_fd, c->outbuf, WOOF_LOG_STDOUT, res);
+}
+
+static void err_cb(struct loop_op *op, int res, bool more)
+{
+	struct call *c = (struct call *)((char *)op - offsetof(struct call, err_op));
+
+	(void)more;
+	output(c, op, &c->err_fd, c->errbuf, WOOF_LOG_STDERR, res);
+}
+
+static void timer_cb(struct loop_op *op, int res, bool more)
+{
+	struct call *c = (struct call *)((char *)op - offsetof(struct call, timer_op));
+	struct nsd *n = c->n;
+	const struct runtime_ops *rt;
+	enum runtime_kind k;
+
+	(void)more;
+	if (res == -ETIME && !c->exited) {
+		c->timed_out = true;
+		log_warn("%s: trigger %llu: %s seq %llu -> %s: past its timeout (%llu ms), killing",
+			 n->path, (unsigned long long)c->tseq, c->tr.woof,
+			 (unsigned long long)c->tr.woof_seq, c->tr.handler,
+			 (unsigned long long)(c->h->timeout_ns / 1000000));
+		rt = runtime_for(n, c->h, &k);
+		rt->kill(n, c);
+		return;
+	}
+	maybe_finalize(c);
+}
+
+static void grace_cb(struct loop_op *op, int res, bool more)
+{
+	struct call *c = (struct call *)((char *)op - offsetof(struct call, grace_op));
+	struct nsd *n = c->n;
+
+	(void)more;
+	if (res == -ETIME && (c->out_fd >= 0 || c->err_fd >= 0)) {
+		/* something the handler started still holds its output: end the call whole */
+		dbg("%s: trigger %llu: output still open after the exit; killing the rest",
+		    n->path, (unsigned long long)c->tseq);
+		sandbox_kill(&c->sc);
+		loop_cancel(&n->d->loop, &c->out_op);
+		loop_cancel(&n->d->loop, &c->err_op);
+	}
+	maybe_finalize(c);
+}
+
+static void describe_end(const struct call *c, char *buf, size_t len, uint32_t *state,
+			 uint32_t *reason)
+{
+	if (c->timed_out) {
+		*state = WOOF_CALL_FAILED;
+		*reason = WOOF_CALL_R_TIMEOUT;
+		snprintf(buf, len, "killed after its timeout of %llu ms",
+			 (unsigned long long)(c->h->timeout_ns / 1000000));
+	} else if (c->wait_code == CLD_EXITED && c->wait_status == 0) {
+		*state = WOOF_CALL_DONE;
+		*reason = WOOF_CALL_R_NONE;
+		snprintf(buf, len, "done");
+	} else if (c->wait_code == CLD_EXITED) {
+		*state = WOOF_CALL_FAILED;
+		*reason = WOOF_CALL_R_EXIT;
+		snprintf(buf, len, "exit status %d", c->wait_status);
+	} else {
+		*state = WOOF_CALL_FAILED;
+		*reason = WOOF_CALL_R_SIGNAL;
+		snprintf(buf, len, "killed by signal %d (%s)%s", c->wait_status,
+			 strsignal(c->wait_status), c->wait_code == CLD_DUMPED ? ", core dumped" : "");
+	}
+}
+
+static void maybe_finalize(struct call *c)
+{
+	struct nsd *n = c->n;
+	const struct runtime_ops *rt;
+	enum runtime_kind k;
+	uint32_t state, reason;
+	char what[160];
+
+	if (!c->exited || c->out_fd >= 0 || c->err_fd >= 0 || c->exit_op.busy ||
+	    c->out_op.busy || c->err_op.busy || c->timer_op.busy || c->grace_op.busy)
+		return;
+
+	sandbox_release(&c->sc);
+	rt = runtime_for(n, c->h, &k);
+	if (rt->release)
+		rt->release(n, c);
+	n->live--;
+
+	if (c->abandoned) {
+		/* killed by our own fast stop: no final record, the next start runs it again */
+		log_notice("%s: trigger %llu: killed by shutdown; it runs again at the next start",
+			   n->path, (unsigned long long)c->tseq);
+		n->win[c->tseq % n->hist] = NULL;	/* keeps done_floor below it */
+		free(c->outbuf);
+		free(c);
+		n->status_dirty = true;
+		return;
+	}
+
+	describe_end(c, what, sizeof(what), &state, &reason);
+	rec_write(n, c, state, reason, 0);
+	if (state == WOOF_CALL_DONE) {
+		n->n_done++;
+		c->h->done++;
+		dbg("%s: trigger %llu: %s done in %llu us", n->path, (unsigned long long)c->tseq,
+		    c->tr.handler, (unsigned long long)((c->end_mono - c->start_mono) / 1000));
+	} else {
+		n->n_failed++;
+		c->h->failed++;
+		rec_note(n, c, "failed: %s", what);
+		log_warn("%s: trigger %llu: %s seq %llu -> %s (pid %d, attempt %u) failed: %s",
+			 n->path, (unsigned long long)c->tseq, c->tr.woof,
+			 (unsigned long long)c->tr.woof_seq, c->tr.handler, (int)c->sc.pid,
+			 c->attempt, what);
+	}
+	c->state = CS_FINISHED;
+	finish(n, c);
+}
+
+/* ---- the namespace ------------------------------------------------------------ */
+
+static int take_lock(struct nsd *n)
+{
+	char buf[32];
+	ssize_t r;
+	int len;
+
+	n->lockfd = openat(n->metafd, WOOF_DISPATCHERD_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (n->lockfd < 0) {
+		log_err("%s/.woof/" WOOF_DISPATCHERD_LOCK ": %s", n->path, strerror(errno));
+		return -errno;
+	}
+	if (flock(n->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		if (e == EWOULDBLOCK) {
+			r = pread(n->lockfd, buf, sizeof(buf) - 1, 0);
+			buf[r > 0 ? r : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			log_err("%s is already served by dispatcherd pid %s (it holds %s/.woof/"
+				WOOF_DISPATCHERD_LOCK ")", n->path, buf[0] ? buf : "?", n->path);
+			return -EBUSY;
+		}
+		log_err("%s/.woof/" WOOF_DISPATCHERD_LOCK ": flock: %s", n->path, strerror(e));
+		return -e;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(n->lockfd, 0) < 0 || pwrite(n->lockfd, buf, (size_t)len, 0) != len)
+		log_warn("%s/.woof/" WOOF_DISPATCHERD_LOCK ": cannot write our pid: %s", n->path,
+			 strerror(errno));
+	return 0;
+}
+
+static int load_conf(struct nsd *n, struct ns_conf *c)
+{
+	char errbuf[PATH_MAX + 256];
+	bool found;
+	int ret;
+
+	ret = conf_load(n->conf_path, c, &found, errbuf, sizeof(errbuf));
+	if (ret) {
+		log_err("%s", errbuf);
+		return ret;
+	}
+	log_info("%s: %s: max_concurrent %u, timeout %llu ms%s", n->path,
+		 found ? n->conf_path : "no woof.conf (defaults)", c->max_concurrent,
+		 (unsigned long long)(c->timeout_ns / 1000000),
+		 c->timeout_ns ? "" : " (none)");
+	return 0;
+}
+
+static void limits_from_conf(const struct nsd *n, const struct ns_conf *c,
+			     struct sandbox_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->memory_max = c->memory_max;
+	lim->pids_max = c->pids_max;
+	lim->cpu_quota_us = c->cpu_quota_us;
+	lim->cpu_period_us = c->cpu_period_us;
+	lim->network = c->network;
+	/* 0 lets the sandbox choose its unprivileged default (nobody) */
+	lim->uid = n->hand_uid;
+	lim->gid = n->hand_uid ? n->hand_gid : 0;
+}
+
+static bool may_write_dir(const struct stat *st, uid_t uid, gid_t gid)
+{
+	if (st->st_uid == uid)
+		return (st->st_mode & 0300) == 0300;
+	if (st->st_gid == gid)
+		return (st->st_mode & 0030) == 0030;
+	return (st->st_mode & 0003) == 0003;
+}
+
+/*
+ * Who handlers run as. Run as root, dispatcherd starts them as the user
+ * woof.conf names, else as the owner of the namespace directory (the
+ * namespace is its owner's, as with CSPOT where its owner ran everything),
+ * else - for a namespace root owns - as nobody. The namespace's shared
+ * bookkeeping files that handlers write when they put (.woof/owners,
+ * .woof/triggers, the dispatch socket) are handed to that user if root
+ * owns them. Not root, handlers run as dispatcherd's own user.
+ */
+static void handler_user(struct nsd *n, const struct stat *nsst)
+{
+	static const char *const shared[] = { "", WOOF_OWNERS_FILE, WOOF_TRIGGERS_FILE,
+					       WOOF_DISPATCH_SOCK, NULL };
+	const char *why;
+
+	if (!n->d->caps.root) {
+		n->hand_uid = 0;	/* the sandbox's choice: our own uid */
+		log_info("%s: handlers run as dispatcherd's user (uid %u)", n->path,
+			 (unsigned)geteuid());
+		return;
+	}
+	if (n->conf.user_set) {
+		n->hand_uid = n->conf.uid;
+		n->hand_gid = n->conf.gid;
+		why = "user in woof.conf";
+	} else if (nsst->st_uid != 0) {
+		n->hand_uid = nsst->st_uid;
+		n->hand_gid = nsst->st_gid;
+		why = "owner of the namespace directory";
+	} else {
+		n->hand_uid = 65534;
+		n->hand_gid = 65534;
+		why = "the namespace directory belongs to root: nobody";
+	}
+	log_info("%s: handlers run as uid %u gid %u (%s)", n->path, (unsigned)n->hand_uid,
+		 (unsigned)n->hand_gid, why);
+	if (!may_write_dir(nsst, n->hand_uid, n->hand_gid))
+		log_warn("%s: handlers run as uid %u, who cannot write the namespace directory "
+			 "(owner %u, mode %04o): their puts will fail. Set 'user =' in woof.conf "
+			 "or chown the namespace to the user its handlers are", n->path,
+			 (unsigned)n->hand_uid, (unsigned)nsst->st_uid,
+			 (unsigned)(nsst->st_mode & 07777));
+	for (const char *const *f = shared; *f; f++) {
+		struct stat st;
+
+		if (fstatat(n->metafd, *f, &st, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0 ||
+		    st.st_uid != 0 || n->hand_uid == 0)
+			continue;
+		if (fchownat(n->metafd, *f, n->hand_uid, n->hand_gid,
+			     AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
+			log_warn("%s/.woof/%s: chown to the handlers' user: %s", n->path, *f,
+				 strerror(errno));
+	}
+}
+
+int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
+{
+	struct sandbox_limits lim;
+	struct stat st;
+	struct nsd *n;
+	char meta[PATH_MAX + 8];
+	const char *base;
+	int ret;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->d = d;
+	n->lockfd = n->metafd = n->spooldir = n->sock = -1;
+	n->started_real = now_real_ns();
+	n->retry_op.cb = retry_cb;
+	n->sock_op.cb = sock_cb;
+	n->status_op.cb = status_cb;
+
+	if (!realpath(dir, n->path)) {
+		ret = -errno;
+		log_err("namespace %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (stat(n->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		ret = -ENOTDIR;
+		log_err("namespace %s: not a directory", n->path);
+		goto fail;
+	}
+	base = strrchr(n->path, '/');
+	snprintf(n->name, sizeof(n->name), "%s", base && base[1] ? base + 1 : "root");
+
+	ret = woof_ns_init(n->path, 0);
+	if (ret) {
+		log_err("namespace %s: %s", n->path, woof_strerror(ret));
+		goto fail;
+	}
+	snprintf(meta, sizeof(meta), "%s/" WOOF_NS_META_DIR, n->path);
+	n->metafd = open(meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (n->metafd < 0) {
+		ret = -errno;
+		log_err("%s: %s", meta, strerror(errno));
+		goto fail;
+	}
+	ret = take_lock(n);
+	if (ret)
+		goto fail;
+
+	if ((size_t)snprintf(n->conf_path, sizeof(n->conf_path), "%s%s",
+			     d->config_override ? d->config_override : n->path,
+			     d->config_override ? "" : "/" WOOF_CONF_FILE) >= sizeof(n->conf_path)) {
+		ret = -ENAMETOOLONG;
+		log_err("%s: path too long", n->path);
+		goto fail;
+	}
+	ret = load_conf(n, &n->conf);
+	if (ret)
+		goto fail;
+	n->spool_max = n->conf.spool_max;
+
+	ret = woof_ns_open(n->path, &n->ns);
+	if (ret) {
+		log_err("namespace %s: %s", n->path, woof_strerror(ret));
+		goto fail;
+	}
+	ret = rec_open(n);
+	if (ret)
+		goto fail;
+	ret = woof_triggers_open(n->ns, &n->trig);
+	if (ret) {
+		log_err("%s: trigger log: %s", n->path, woof_strerror(ret));
+		goto fail;
+	}
+	n->hist = woof_triggers_history(n->trig);
+	n->floor = woof_triggers_done_floor(n->trig);
+	n->next = n->floor + 1;
+	n->win = calloc(n->hist, sizeof(*n->win));
+	if (!n->win) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	spool_clean(n);
+	ret = rec_rebuild(n);
+	if (ret) {
+		log_err("%s: reading .woof/calls: %s", n->path, woof_strerror(ret));
+		goto fail;
+	}
+
+	n->sock = woof_triggers_listen(n->trig);
+	if (n->sock < 0) {
+		ret = n->sock;
+		n->sock = -1;
+		log_err("%s: dispatch socket: %s", n->path, woof_strerror(ret));
+		goto fail;
+	}
+
+	handler_user(n, &st);
+	limits_from_conf(n, &n->conf, &lim);
+	ret = sandbox_ns_open(&d->caps, n->path, n->name, &lim, &n->sns);
+	if (ret) {
+		log_err("%s: sandbox: %s", n->path, strerror(-ret));
+		goto fail;
+	}
+	*out = n;
+	return 0;
+fail:
+	nsd_close(n);
+	return ret;
+}
+
+void nsd_start(struct nsd *n)
+{
+	uint64_t latest = woof_triggers_latest(n->trig);
+
+	log_notice("%s: serving; trigger log at %llu, done_floor %llu%s", n->path,
+		   (unsigned long long)latest, (unsigned long long)n->floor,
+		   latest > n->floor ? ": processing the backlog" : "");
+	scan(n);
+	loop_recv(&n->d->loop, &n->sock_op, n->sock, n->sockbuf, sizeof(n->sockbuf));
+	dispatch(n);
+	n->status_dirty = true;
+}
+
+void nsd_after_turn(struct nsd *n)
+{
+	if (n->need_scan)
+		scan(n);
+	dispatch(n);
+	if (n->status_dirty && !n->status_op.busy) {
+		uint64_t now = now_mono_ns();
+		int ret;
+
+		if (now - n->status_written < STATUS_MIN_NS) {
+			/* wake up for it later; changes until then go into the same write */
+			loop_timeout(&n->d->loop, &n->status_op,
+				     STATUS_MIN_NS - (now - n->status_written));
+			return;
+		}
+		ret = status_write(n);
+		if (ret)
+			log_warn("%s: cannot write .woof/status: %s", n->path, strerror(-ret));
+		n->status_dirty = false;
+		n->status_written = now;
+	}
+}
+
+static void status_cb(struct loop_op *op, int res, bool more)
+{
+	/* nothing to do here: nsd_after_turn() writes the file after this turn */
+	(void)op;
+	(void)res;
+	(void)more;
+}
+
+void nsd_stop(struct nsd *n)
+{
+	loop_cancel(&n->d->loop, &n->sock_op);
+	loop_cancel(&n->d->loop, &n->retry_op);
+	n->status_dirty = true;
+	if (n->running)
+		log_notice("%s: waiting for %u running call(s); %u queued stay for the next start",
+			   n->path, n->running, n->queued);
+}
+
+void nsd_kill_all(struct nsd *n)
+{
+	for (uint64_t t = n->floor + 1; t < n->next; t++) {
+		struct call *c = n->win[t % n->hist];
+
+		if (c && c != FINISHED && c->state == CS_RUNNING && !c->exited) {
+			const struct runtime_ops *rt;
+			enum runtime_kind k;
+
+			c->abandoned = true;
+			rt = runtime_for(n, c->h, &k);
+			rt->kill(n, c);
+		}
+	}
+}
+
+bool nsd_idle(const struct nsd *n)
+{
+	return n->live == 0 && !n->sock_op.busy && !n->retry_op.busy && !n->status_op.busy;
+}
+
+int nsd_reload(struct nsd *n)
+{
+	struct ns_conf c;
+	int ret = load_conf(n, &c);
+
+	if (ret) {
+		log_err("%s: keeping the previous configuration", n->path);
+		return ret;
+	}
+	if (c.memory_max != n->conf.memory_max || c.pids_max != n->conf.pids_max ||
+	    c.cpu_quota_us != n->conf.cpu_quota_us || c.cpu_period_us != n->conf.cpu_period_us ||
+	    c.network != n->conf.network || c.user_set != n->conf.user_set ||
+	    c.uid != n->conf.uid || c.gid != n->conf.gid)
+		log_warn("%s: sandbox limits (memory_max, pids_max, cpu_max, network, user) "
+			 "changed: they apply after dispatcherd restarts", n->path);
+	conf_free(&n->conf);
+	n->conf = c;
+	n->spool_max = c.spool_max;
+	for (struct hq *h = n->handlers; h; h = h->next)
+		hq_apply_conf(n, h);
+	n->status_dirty = true;
+	log_notice("%s: configuration reloaded", n->path);
+	return 0;
+}
+
+void nsd_close(struct nsd *n)
+{
+	struct hq *h, *hn;
+
+	if (!n)
+		return;
+	if (n->win) {
+		for (uint64_t t = n->floor + 1; t < n->next; t++) {
+			struct call *c = n->win[t % n->hist];
+
+			if (c && c != FINISHED) {
+				free(c->outbuf);
+				free(c);
+			}
+		}
+		free(n->win);
+	}
+	for (h = n->handlers; h; h = hn) {
+		hn = h->next;
+		free(h);
+	}
+	if (n->sns)
+		sandbox_ns_close(n->sns);
+	if (n->sock >= 0)
+		close(n->sock);
+	if (n->trig)
+		woof_triggers_close(n->trig);
+	rec_close(n);
+	rec_forget(n);
+	if (n->ns)
+		woof_ns_close(n->ns);
+	conf_free(&n->conf);
+	free(n->elbuf);
+	if (n->metafd >= 0)
+		close(n->metafd);
+	if (n->lockfd >= 0)
+		close(n->lockfd);	/* drops the flock */
+	free(n);
+}

@@ -1,0 +1,800 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * woof-engine.c - the kernel engine: serving a WOOF file, appending to it,
+ * and the WOOF file descriptor (mmap, APPEND, APPEND_BATCH, WAIT, read,
+ * poll).
+ *
+ * An append keeps the invariants of Documentation/format.md, so readers of
+ * the read-only mapping (libwoof's read.c, unchanged) see only complete
+ * elements and every element of the retained window stays readable:
+ *
+ *   under kwoof->lock, s = seq + 1, i = (s - 1) % history:
+ *     0. the slot to overwrite is PENDING (its handler has not claimed it):
+ *        count an overrun (WOOF_F_OVERWRITE), or wait / -EAGAIN;
+ *     1. with a handler: append the trigger entry to the namespace trigger
+ *        log first (woof-trigger.c), so a committed element always has it;
+ *     2. if s > history: copy slot i (element s - history) to the undo slot;
+ *     3. slot i: stamp 0, flags and trigger, the element, stamp s (release);
+ *     4. seq_no = s (release)                           <- commit point
+ *   then wake WAIT/poll/read sleepers and trigger readers.
+ *
+ * The sequence number lives in the file and, while the kernel serves the
+ * WOOF, in kwoof->seq: only the kernel appends (WOOF_STATE_KERNEL tells
+ * the user-space engine to refuse). When it starts serving a file the
+ * kernel waits for a user-space appender still holding the header's lock
+ * word, takes over from a dead one, and repairs a half-done append the way
+ * the user-space engine would.
+ *
+ * Cost of an append of a small element: one copy_from_user of the element,
+ * i_rwsem and freeze protection of the backing file, and two or three
+ * page-cache look-ups (slot, header; plus the undo slot once the WOOF has
+ * wrapped). An element larger than WOOF_BOUNCE_MAX is copied in chunks.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "woof-int.h"
+
+static struct lock_class_key woof_log_lock_key;
+
+/* Where element bytes come from. */
+enum kw_src_kind {
+	KW_SRC_BUF,	/* already in the buffer (element_size <= bounce_size) */
+	KW_SRC_USER,	/* user memory */
+	KW_SRC_SLOT,	/* another slot of the same file */
+};
+
+struct kw_src {
+	enum kw_src_kind kind;
+	const void __user *user;
+	u64 slot;
+};
+
+static int kw_fill(struct kwoof *w, const struct kw_src *src, u64 off, size_t n, void *buf)
+{
+	switch (src->kind) {
+	case KW_SRC_BUF:
+		return 0;
+	case KW_SRC_USER:
+		return copy_from_user(buf, src->user + off, n) ? -EFAULT : 0;
+	case KW_SRC_SLOT:
+		return woof_file_read(w->file, WOOF_SLOT_POS(w, src->slot) +
+				      WOOF_SLOT_HEADER_SIZE + off, buf, n);
+	}
+	return -EINVAL;
+}
+
+static inline u64 kw_index(const struct kwoof *w, u64 s)
+{
+	u64 rem;
+
+	div64_u64_rem(s - 1, w->history_size, &rem);
+	return rem;
+}
+
+/*
+ * Write slot @idx in the seqlock order (stamp 0, flags/trigger, element,
+ * stamp @stamp) from @src through @buf (bounce_size bytes). File begun,
+ * lock held. On failure the slot's stamp may be left 0.
+ */
+static int kw_write_slot(struct kwoof *w, u64 idx, u64 stamp, u32 flags, u32 trigger,
+			 const struct kw_src *src, void *buf)
+{
+	loff_t pos = WOOF_SLOT_POS(w, idx);
+	u64 es = w->element_size, off;
+	size_t chunk = w->bounce_size, n;
+	struct { u32 flags, trigger; } ft = { flags, trigger };
+	u64 ftw;
+	int ret;
+
+	/* the first chunk before anything changes: a bad pointer leaves the slot alone */
+	n = min_t(u64, es, chunk);
+	ret = kw_fill(w, src, 0, n, buf);
+	if (ret)
+		return ret;
+	if (es <= chunk && offset_in_page(pos) + WOOF_SLOT_HEADER_SIZE + es <= PAGE_SIZE)
+		return woof_slot_write(w->file, pos, stamp, flags, trigger, buf, es, true);
+
+	ret = woof_slot_write(w->file, pos, 0, 0, 0, NULL, 0, false);
+	if (ret)
+		return ret;
+	memcpy(&ftw, &ft, sizeof(ftw));
+	ret = woof_file_store_u64(w->file, pos + offsetof(struct woof_slot, flags), ftw);
+	for (off = 0; !ret && off < es; off += n) {
+		n = min_t(u64, es - off, chunk);
+		if (off)
+			ret = kw_fill(w, src, off, n, buf);
+		if (!ret)
+			ret = woof_file_write(w->file, pos + WOOF_SLOT_HEADER_SIZE + off, buf, n);
+		cond_resched();
+	}
+	if (ret)
+		return ret;
+	smp_wmb();
+	return woof_file_store_u64(w->file, pos, stamp);
+}
+
+static int kw_read_slot_hdr(struct kwoof *w, u64 idx, struct woof_slot *sl)
+{
+	return woof_file_read(w->file, WOOF_SLOT_POS(w, idx), sl, sizeof(*sl));
+}
+
+int kwoof_read_slot(struct kwoof *w, u64 idx, struct woof_slot *sl)
+{
+	return kw_read_slot_hdr(w, idx, sl);
+}
+
+/*
+ * Finish or undo an append that stopped half way (format.md, "repair"),
+ * with c = seq and s = c + 1. File begun, lock held.
+ */
+static int kw_repair(struct kwoof *w)
+{
+	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s);
+	struct woof_slot sl, undo;
+	int ret;
+
+	ret = kw_read_slot_hdr(w, idx, &sl);
+	if (ret)
+		return ret;
+	if (sl.stamp == s) {
+		ret = woof_file_store_u64(w->file, WOOF_HDR_POS(seq_no), s);
+		if (!ret)
+			WRITE_ONCE(w->seq, s);
+	} else if (s > H) {
+		ret = kw_read_slot_hdr(w, H, &undo);
+		if (!ret && sl.stamp != s - H && undo.stamp == s - H) {
+			struct kw_src src = { .kind = KW_SRC_SLOT, .slot = H };
+
+			ret = kw_write_slot(w, idx, s - H, undo.flags, undo.trigger, &src,
+					    w->bounce2);
+		}
+	} else if (sl.stamp) {
+		ret = woof_slot_write(w->file, WOOF_SLOT_POS(w, idx), 0, 0, 0, NULL, 0, false);
+	}
+	if (!ret)
+		w->need_repair = false;
+	return ret;
+}
+
+/* The file still holds the whole WOOF (nobody truncated it). File begun. */
+static int kw_check_file(struct kwoof *w)
+{
+	if ((u64)i_size_read(file_inode(w->file)) < w->file_size)
+		return -EBADMSG;
+	if (w->need_repair)
+		return kw_repair(w);
+	return 0;
+}
+
+/*
+ * Steps 2-4 of an append of sequence number @s: undo copy, slot, commit.
+ * File begun, lock held.
+ */
+static int kw_commit(struct kwoof *w, u64 s, u32 flags, u32 trigger,
+		     const struct kw_src *src)
+{
+	u64 H = w->history_size, idx = kw_index(w, s);
+	int ret;
+
+	if (s > H) {
+		struct kw_src old = { .kind = KW_SRC_SLOT, .slot = idx };
+		struct woof_slot sl;
+
+		ret = kw_read_slot_hdr(w, idx, &sl);
+		if (!ret)
+			ret = kw_write_slot(w, H, s - H, sl.flags, sl.trigger, &old, w->bounce2);
+		if (ret)
+			goto fail;
+	}
+	ret = kw_write_slot(w, idx, s, flags, trigger, src, w->bounce);
+	if (!ret)
+		ret = woof_file_store_u64(w->file, WOOF_HDR_POS(seq_no), s);
+	if (ret)
+		goto fail;
+	WRITE_ONCE(w->seq, s);
+	return 0;
+fail:
+	w->need_repair = true;
+	kw_repair(w);
+	return ret;
+}
+
+/* Append w->bounce (filled by the caller) as the next element. Lock held. */
+int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
+{
+	struct kw_src src = { .kind = KW_SRC_BUF };
+	u64 s = w->seq + 1;
+	int ret;
+
+	woof_file_begin(w->file);
+	ret = kw_check_file(w);
+	if (!ret)
+		ret = kw_commit(w, s, 0, 0, &src);
+	woof_file_end(w->file);
+	if (!ret)
+		*seq = s;
+	return ret;
+}
+
+/*
+ * One append with @w->lock held. Returns 0 (*@seq set), -errno, or
+ * KW_WAIT_SLOT / KW_WAIT_LOG when it would have to wait.
+ */
+static int kw_append_locked(struct kwoof *w, const void __user *el, const char *handler,
+			    u32 flags, u64 *seq, bool *triggered)
+{
+	struct kw_src src = { .kind = KW_SRC_USER, .user = el };
+	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s), t = 0;
+	struct woof_slot old;
+	int ret;
+
+	if (w->dead)
+		return -ENODEV;
+	if (w->stale)
+		return -ESTALE;
+	/* small elements: copy in before any lock but ours */
+	if (w->element_size <= w->bounce_size) {
+		if (copy_from_user(w->bounce, el, w->element_size))
+			return -EFAULT;
+		src.kind = KW_SRC_BUF;
+	}
+	if (s > H) {
+		ret = kw_read_slot_hdr(w, idx, &old);
+		if (ret)
+			return ret;
+		if (old.flags & WOOF_SLOT_PENDING) {
+			if (!(w->flags & WOOF_F_OVERWRITE))
+				return KW_WAIT_SLOT;
+		} else {
+			old.flags = 0;
+		}
+	} else {
+		old.flags = 0;
+	}
+	if (handler) {
+		ret = woof_trigger_append(w->ns, w, s, handler, flags, &t);
+		if (ret)
+			return ret;
+		*triggered = true;
+	}
+
+	woof_file_begin(w->file);
+	ret = kw_check_file(w);
+	if (!ret && (old.flags & WOOF_SLOT_PENDING)) {
+		u64 n;
+
+		/* WOOF_F_OVERWRITE: the handler will find its element gone */
+		ret = woof_file_read_u64(w->file, WOOF_HDR_POS(overruns), &n);
+		if (!ret)
+			ret = woof_file_store_u64(w->file, WOOF_HDR_POS(overruns), n + 1);
+	}
+	if (!ret)
+		ret = kw_commit(w, s, handler ? WOOF_SLOT_PENDING : 0, (u32)t, &src);
+	woof_file_end(w->file);
+	if (!ret)
+		*seq = s;
+	return ret;
+}
+
+/*
+ * Append @count elements from @el (contiguous) under one hold of the lock,
+ * so they get consecutive numbers *@first ..; *@done says how many. Waits
+ * (interruptibly) only before the first element; later it stops short.
+ */
+int kwoof_append(struct kwoof *w, const void __user *el, u64 count, const char *handler,
+		 u32 flags, u64 *first, u64 *done)
+{
+	struct woof_nsdev *ns = w->ns;
+	bool triggered = false;
+	unsigned long claims;
+	u64 floor, seq;
+	int ret = 0;
+
+	*done = 0;
+	for (;;) {
+		if (mutex_lock_interruptible(&w->lock))
+			return -ERESTARTSYS;
+		while (*done < count) {
+			ret = kw_append_locked(w, el + *done * w->element_size, handler, flags,
+					       &seq, &triggered);
+			if (ret)
+				break;
+			if (!*done)
+				*first = seq;
+			(*done)++;
+			if (*done < count) {
+				if (signal_pending(current))
+					break;
+				cond_resched();
+			}
+		}
+		claims = w->claims;
+		floor = READ_ONCE(ns->done_floor);
+		mutex_unlock(&w->lock);
+
+		if (*done || ret <= 0)
+			break;
+		/* KW_WAIT_*: nothing appended yet */
+		if (flags & WOOF_APPEND_NONBLOCK) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (ret == KW_WAIT_SLOT)
+			ret = wait_event_interruptible(w->wq, READ_ONCE(w->claims) != claims ||
+						       READ_ONCE(w->stale) || READ_ONCE(w->dead));
+		else
+			ret = wait_event_interruptible(ns->floor_wq,
+						       READ_ONCE(ns->done_floor) != floor ||
+						       READ_ONCE(ns->dead) || READ_ONCE(w->stale));
+		if (ret)
+			return ret;
+	}
+
+	if (*done) {
+		if (wq_has_sleeper(&w->wq))
+			wake_up_interruptible_poll(&w->wq, EPOLLIN | EPOLLRDNORM);
+		if (triggered && wq_has_sleeper(&ns->twq))
+			wake_up_interruptible_poll(&ns->twq, EPOLLIN | EPOLLRDNORM);
+		if (w->flags & WOOF_F_DURABLE) {
+			int err = vfs_fsync(w->file, 1);
+
+			if (!err && triggered)
+				err = vfs_fsync(ns->log->file, 1);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	return ret;
+}
+
+/* ---- serving a file ------------------------------------------------------------ */
+
+/*
+ * Start serving: set WOOF_STATE_KERNEL, let a user-space appender that
+ * holds the lock word finish (or take over from a dead one), repair, load
+ * seq_no. -EAGAIN: the file was replaced or removed meanwhile.
+ */
+static int kw_take_over(struct kwoof *w)
+{
+	struct file *f = w->file;
+	u32 state;
+	u64 lock, cur;
+	int i, ret;
+
+	mutex_lock(&w->lock);
+	woof_file_begin(f);
+	ret = kw_check_file(w);
+	if (!ret)
+		ret = woof_file_or_u32(f, WOOF_HDR_POS(state), WOOF_STATE_KERNEL, 0, &state);
+	woof_file_end(f);
+	if (ret)
+		goto out;
+	if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
+		ret = -EAGAIN;
+		goto undo;
+	}
+
+	for (i = 1;; i++) {
+		ret = woof_file_read_u64(f, WOOF_HDR_POS(lock), &lock);
+		if (ret)
+			goto undo;
+		if (!lock)
+			break;
+		if (i % 50 == 0 && !woof_owner_alive(w->ns, lock)) {
+			/* the appender died holding the lock: repair, then free it */
+			woof_file_begin(f);
+			ret = woof_file_read_u64(f, WOOF_HDR_POS(seq_no), &w->seq);
+			if (!ret)
+				ret = kw_repair(w);
+			if (!ret)
+				ret = woof_file_cmpxchg_u64(f, WOOF_HDR_POS(lock), lock, 0, &cur);
+			woof_file_end(f);
+			if (ret)
+				goto undo;
+			continue;
+		}
+		if (i > 2000) {
+			ret = -EBUSY;	/* a live appender kept the lock for 2 s */
+			goto undo;
+		}
+		if (msleep_interruptible(1)) {
+			ret = -EINTR;
+			goto undo;
+		}
+	}
+
+	woof_file_begin(f);
+	ret = woof_file_read_u64(f, WOOF_HDR_POS(seq_no), &w->seq);
+	if (!ret)
+		ret = kw_repair(w);
+	woof_file_end(f);
+	if (!ret)
+		goto out;
+undo:
+	if (!(state & WOOF_STATE_KERNEL)) {
+		woof_file_begin(f);
+		woof_file_or_u32(f, WOOF_HDR_POS(state), 0, WOOF_STATE_KERNEL, NULL);
+		woof_file_end(f);
+	}
+out:
+	mutex_unlock(&w->lock);
+	return ret;
+}
+
+static void kwoof_release(struct kref *ref)
+{
+	struct kwoof *w = container_of(ref, struct kwoof, ref);
+
+	fput(w->file);
+	kvfree(w->bounce);
+	if (!w->is_log)
+		woof_ns_put(w->ns);
+	kfree(w);
+}
+
+void kwoof_put(struct kwoof *w)
+{
+	kref_put(&w->ref, kwoof_release);
+}
+
+/*
+ * Serve the WOOF open on @f (header @h, validated). Takes over @f (it is
+ * put on failure). The log does not hold a namespace reference: the
+ * namespace holds it.
+ */
+struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
+			  const struct woof_header *h, const char *name, bool is_log)
+{
+	struct kwoof *w;
+	size_t b;
+	int ret;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w) {
+		fput(f);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_init(&w->ref);
+	mutex_init(&w->lock);
+	if (is_log)
+		lockdep_set_class(&w->lock, &woof_log_lock_key);
+	init_waitqueue_head(&w->wq);
+	w->file = f;
+	w->ns = ns;
+	w->is_log = is_log;
+	if (!is_log)
+		woof_ns_get(ns);
+	w->element_size = h->element_size;
+	w->history_size = h->history_size;
+	w->slot_size = h->slot_size;
+	w->file_size = WOOF_FILE_SIZE(h->element_size, h->history_size);
+	w->create_time_ns = h->create_time_ns;
+	w->flags = h->flags;
+	strscpy(w->name, name, sizeof(w->name));
+
+	b = ALIGN(min_t(u64, h->element_size, WOOF_BOUNCE_MAX), 8);
+	if (is_log)
+		b = max_t(size_t, b, sizeof(struct woof_trigger));
+	w->bounce_size = min_t(u64, h->element_size, b);
+	w->bounce = kvmalloc(2 * b, GFP_KERNEL);
+	if (!w->bounce) {
+		kwoof_put(w);
+		return ERR_PTR(-ENOMEM);
+	}
+	w->bounce2 = (u8 *)w->bounce + b;
+
+	ret = kw_take_over(w);
+	if (ret) {
+		kwoof_put(w);
+		return ERR_PTR(ret);
+	}
+	return w;
+}
+
+/*
+ * Stop serving @w: clear WOOF_STATE_KERNEL and set @set (REMOVED,
+ * REPLACED) in its header, unless the namespace is already gone. With
+ * @dead the namespace is being unmounted: fds get -ENODEV; otherwise the
+ * WOOF is stale: -ESTALE.
+ */
+void kwoof_retire(struct kwoof *w, u32 set, bool dead)
+{
+	mutex_lock(&w->lock);
+	if (!w->dead) {
+		woof_file_begin(w->file);
+		woof_file_or_u32(w->file, WOOF_HDR_POS(state), set, WOOF_STATE_KERNEL, NULL);
+		woof_file_end(w->file);
+	}
+	if (dead)
+		WRITE_ONCE(w->dead, true);
+	else
+		WRITE_ONCE(w->stale, true);
+	mutex_unlock(&w->lock);
+	wake_up_all(&w->wq);
+}
+
+/* ---- the WOOF fd -------------------------------------------------------------- */
+
+static void wf_free(struct woof_wfile *wf)
+{
+	atomic_dec(&wf->w->ns->users);
+	kwoof_put(wf->w);
+	kfree(wf);
+}
+
+static int woof_wf_release(struct inode *inode, struct file *file)
+{
+	wf_free(file->private_data);
+	return 0;
+}
+
+/* A read-only view of the backing file: the mapping is the file's own. */
+static int woof_wf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct woof_wfile *wf = file->private_data;
+	struct file *backing = wf->w->file;
+
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	if (!backing->f_op->mmap)
+		return -ENODEV;
+	vma->vm_flags &= ~VM_MAYWRITE;
+	vma_set_file(vma, backing);
+	return call_mmap(backing, vma);
+}
+
+static bool kw_gone(const struct kwoof *w)
+{
+	return READ_ONCE(w->stale) || READ_ONCE(w->dead);
+}
+
+static int kw_gone_err(const struct kwoof *w)
+{
+	return READ_ONCE(w->dead) ? -ENODEV : -ESTALE;
+}
+
+/* read(): 8 bytes, the latest seq_no, once it is past the fd's mark (then the mark). */
+static ssize_t woof_wf_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct woof_wfile *wf = iocb->ki_filp->private_data;
+	struct kwoof *w = wf->w;
+	u64 latest;
+	int ret;
+
+	if (iov_iter_count(to) < sizeof(u64))
+		return -EINVAL;
+	for (;;) {
+		latest = READ_ONCE(w->seq);
+		if (latest > READ_ONCE(wf->mark))
+			break;
+		if (kw_gone(w))
+			return kw_gone_err(w);
+		if ((iocb->ki_flags & IOCB_NOWAIT) || (iocb->ki_filp->f_flags & O_NONBLOCK))
+			return -EAGAIN;
+		ret = wait_event_interruptible(w->wq, READ_ONCE(w->seq) > READ_ONCE(wf->mark) ||
+					       kw_gone(w));
+		if (ret)
+			return ret;
+	}
+	WRITE_ONCE(wf->mark, latest);
+	if (copy_to_iter(&latest, sizeof(latest), to) != sizeof(latest))
+		return -EFAULT;
+	return sizeof(latest);
+}
+
+static __poll_t woof_wf_poll(struct file *file, struct poll_table_struct *pt)
+{
+	struct woof_wfile *wf = file->private_data;
+	struct kwoof *w = wf->w;
+	__poll_t mask = 0;
+
+	poll_wait(file, &w->wq, pt);
+	if (READ_ONCE(w->seq) > READ_ONCE(wf->mark))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (kw_gone(w))
+		mask |= EPOLLERR | EPOLLHUP;
+	return mask;
+}
+
+static int woof_get_handler(u64 uptr, char *buf, size_t cap, const char **handler)
+{
+	long n;
+
+	*handler = NULL;
+	if (!uptr)
+		return 0;
+	n = strncpy_from_user(buf, u64_to_user_ptr(uptr), cap);
+	if (n < 0)
+		return -EFAULT;
+	if ((size_t)n >= cap)
+		return -ENAMETOOLONG;
+	*handler = buf;
+	return woof_name_valid(buf, cap);
+}
+
+static long woof_ioc_append(struct woof_wfile *wf, struct file *file, void __user *arg)
+{
+	struct woof_append __user *ua = arg;
+	char hbuf[WOOF_NAME_MAX + 1];
+	struct woof_append a;
+	const char *handler;
+	u64 first = 0, done;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = woof_copy_in(&a, sizeof(a), arg);
+	if (ret)
+		return ret;
+	if ((a.flags & ~WOOF_APPEND_ALL) || a.reserved[0] || a.reserved[1] || a.reserved[2])
+		return -EINVAL;
+	if (a.element_size != wf->w->element_size)
+		return -EINVAL;
+	ret = woof_get_handler(a.handler, hbuf, sizeof(hbuf), &handler);
+	if (ret)
+		return ret;
+	ret = kwoof_append(wf->w, u64_to_user_ptr(a.element), 1, handler, a.flags, &first,
+			   &done);
+	if (ret)
+		return ret;
+	return put_user(first, &ua->seq) ? -EFAULT : 0;
+}
+
+static long woof_ioc_append_batch(struct woof_wfile *wf, struct file *file, void __user *arg)
+{
+	char hbuf[WOOF_NAME_MAX + 1];
+	struct woof_append_batch a;
+	const char *handler;
+	u64 first = 0, done = 0;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = woof_copy_in(&a, sizeof(a), arg);
+	if (ret)
+		return ret;
+	if ((a.flags & ~WOOF_APPEND_ALL) || a.reserved[0] || a.reserved[1])
+		return -EINVAL;
+	if (a.element_size != wf->w->element_size || !a.count || a.count > WOOF_BATCH_MAX)
+		return -EINVAL;
+	ret = woof_get_handler(a.handler, hbuf, sizeof(hbuf), &handler);
+	if (ret)
+		return ret;
+	ret = kwoof_append(wf->w, u64_to_user_ptr(a.elements), a.count, handler, a.flags,
+			   &first, &done);
+	if (ret)
+		return ret;
+	a.done = (u32)done;
+	a.first_seq = first;
+	return woof_copy_out(arg, &a, sizeof(a));
+}
+
+static bool kw_waited(const struct kwoof *w, u64 seq)
+{
+	return READ_ONCE(w->seq) > seq || kw_gone(w);
+}
+
+static long woof_ioc_wait(struct woof_wfile *wf, void __user *arg)
+{
+	struct kwoof *w = wf->w;
+	struct woof_wait a;
+	long ret;
+
+	ret = woof_copy_in(&a, sizeof(a), arg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved[0] || a.reserved[1])
+		return -EINVAL;
+	WRITE_ONCE(wf->mark, a.seq);
+	if (kw_waited(w, a.seq))
+		ret = 0;
+	else if (a.timeout_ns == 0)
+		ret = -ETIMEDOUT;
+	else if (a.timeout_ns < 0)
+		ret = wait_event_interruptible(w->wq, kw_waited(w, a.seq));
+	else
+		ret = wait_event_interruptible_hrtimeout(w->wq, kw_waited(w, a.seq),
+							 ns_to_ktime(a.timeout_ns));
+	if (ret == -ETIME)
+		ret = -ETIMEDOUT;
+	else if (ret == -ERESTARTSYS && a.timeout_ns > 0)
+		ret = -EINTR;
+	a.latest = READ_ONCE(w->seq);
+	if (!ret && a.latest <= a.seq)
+		ret = kw_gone_err(w);
+	if (ret && ret != -ETIMEDOUT)
+		return ret;
+	if (woof_copy_out(arg, &a, sizeof(a)))
+		return -EFAULT;
+	return ret;
+}
+
+static long woof_wf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct woof_wfile *wf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case WOOF_IOC_APPEND:
+		return woof_ioc_append(wf, file, uarg);
+	case WOOF_IOC_APPEND_BATCH:
+		return woof_ioc_append_batch(wf, file, uarg);
+	case WOOF_IOC_WAIT:
+		return woof_ioc_wait(wf, uarg);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static const struct file_operations woof_wf_fops = {
+	.owner = THIS_MODULE,
+	.release = woof_wf_release,
+	.mmap = woof_wf_mmap,
+	.read_iter = woof_wf_read_iter,
+	.poll = woof_wf_poll,
+	.unlocked_ioctl = woof_wf_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * A new WOOF fd holding a reference on @w (taken here), filled into @o's
+ * out fields; the fd is installed only once @o reached user space.
+ */
+int kwoof_install_fd(struct kwoof *w, struct woof_open *o, void __user *arg)
+{
+	bool writable = !(o->flags & WOOF_OPEN_RDONLY);
+	struct woof_wfile *wf;
+	struct file *file;
+	u32 state = 0;
+	int fd, ret;
+
+	wf = kzalloc(sizeof(*wf), GFP_KERNEL);
+	if (!wf)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_RDWR | ((o->flags & WOOF_OPEN_CLOEXEC) ? O_CLOEXEC : 0));
+	if (fd < 0) {
+		kfree(wf);
+		return fd;
+	}
+	kref_get(&w->ref);
+	atomic_inc(&w->ns->users);
+	wf->w = w;
+	wf->mark = READ_ONCE(w->seq);
+	file = anon_inode_getfile("[woof]", &woof_wf_fops, wf, writable ? O_RDWR : O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		wf_free(wf);
+		return PTR_ERR(file);
+	}
+	file->f_mode |= FMODE_NOWAIT;
+
+	woof_file_read(w->file, WOOF_HDR_POS(state), &state, sizeof(state));
+	o->element_size = w->element_size;
+	o->history_size = w->history_size;
+	o->woof_flags = w->flags;
+	o->mode = 0;
+	o->fd = fd;
+	o->state = state;
+	o->create_time_ns = w->create_time_ns;
+	o->latest = wf->mark;
+	o->file_size = w->file_size;
+	ret = woof_copy_out(arg, o, sizeof(*o));
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(fd, file);
+	return 0;
+}

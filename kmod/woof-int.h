@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * woof-int.h - what the files of woof.ko share.
+ *
+ * Objects and their lifetimes:
+ *   struct woof_nsdev  a mounted namespace: a directory, the credentials of
+ *                      whoever mounted it, and the char device
+ *                      /dev/woof/<name>. Reference counted through its
+ *                      struct device; open device files (through the
+ *                      cdev), WOOF fds (through their kwoof) and the mount
+ *                      itself hold references.
+ *   struct kwoof       one WOOF file the kernel serves: the open backing
+ *                      file, its geometry, and the append lock. The
+ *                      namespace's table holds one reference while the WOOF
+ *                      is served; every WOOF fd holds one.
+ *
+ * Locks, outermost first:
+ *   woof_global_lock   the namespace list, mount and unmount
+ *   ns->lock           the namespace's kwoof table, create/open/remove
+ *   kwoof->lock (WOOF) appends, claims and repair of that WOOF
+ *   kwoof->lock (log)  the trigger log; taken inside a WOOF's lock
+ *   ns->tlock          the trigger delivery cursor
+ *   i_rwsem of the backing file, only around page-cache writes
+ * Nothing faults in user memory while holding a page lock.
+ */
+#ifndef WOOF_INT_H
+#define WOOF_INT_H
+
+#include <linux/cdev.h>
+#include <linux/cred.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/path.h>
+#include <linux/wait.h>
+#include <uapi/linux/woof.h>
+
+#define WOOF_NS_MAX		1024U
+#define WOOF_BOUNCE_MAX		(64U * 1024U)	/* bytes copied per chunk */
+
+/* what an append would have to wait for (positive returns, never to user space) */
+#define KW_WAIT_SLOT		1	/* the slot's element is PENDING */
+#define KW_WAIT_LOG		2	/* the trigger log is full of unfinished entries */
+
+struct woof_nsdev;
+
+struct kwoof {
+	struct kref ref;
+	struct woof_nsdev *ns;		/* holds a reference on ns->dev */
+	struct file *file;		/* the backing file, O_RDWR */
+	struct hlist_node node;		/* ns->woofs, under ns->lock */
+	bool listed;			/* in ns->woofs (holds a reference) */
+	bool is_log;			/* the namespace's trigger log */
+
+	struct mutex lock;		/* appends, claims, repair */
+	wait_queue_head_t wq;		/* new elements, claims, state changes */
+	u64 seq;			/* committed seq_no; written under lock */
+	unsigned long claims;		/* bumped by every claim (wait condition) */
+	bool stale;			/* removed or replaced */
+	bool dead;			/* namespace unmounted: never write again */
+	bool need_repair;		/* an append failed half way */
+
+	/* geometry, validated when the WOOF was first served */
+	u64 element_size;
+	u64 history_size;
+	u64 slot_size;
+	u64 file_size;
+	u64 create_time_ns;
+	u32 flags;			/* WOOF_F_* */
+
+	void *bounce;			/* bounce_size bytes, used under lock */
+	void *bounce2;			/* as many again, for undo copies */
+	size_t bounce_size;
+	char name[WOOF_NAME_MAX + 1];
+};
+
+struct woof_nsdev {
+	struct device dev;		/* the reference count; release frees */
+	struct cdev cdev;
+	struct list_head node;		/* woof_namespaces, under woof_global_lock */
+	char name[WOOF_NS_NAME_MAX + 1];
+	struct path dir;		/* the namespace directory */
+	struct path meta;		/* its .woof/ */
+	const struct cred *cred;	/* of the mounter */
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	atomic_t users;			/* open device files and WOOF fds */
+
+	struct mutex lock;		/* woofs, dead, create/open/remove */
+	DECLARE_HASHTABLE(woofs, 8);	/* served kwoofs by inode */
+	unsigned int nr_woofs;
+	bool dead;			/* unmounted */
+	atomic_t tmp_seq;		/* names of temporary files */
+
+	/* the trigger log .woof/triggers */
+	struct kwoof *log;
+	u64 done_floor;			/* cached; written under log->lock */
+	wait_queue_head_t floor_wq;	/* appenders waiting for room */
+	struct mutex tlock;		/* the delivery cursor */
+	u64 tnext;			/* next trigger read() delivers */
+	u64 tmax;			/* highest trigger delivered so far */
+	unsigned int consumers;		/* open files that have read triggers */
+	wait_queue_head_t twq;		/* trigger readers */
+};
+
+/* An open /dev/woof/<ns>. */
+struct woof_nsfile {
+	struct woof_nsdev *ns;
+	bool consumer;			/* has read triggers */
+};
+
+/* An open WOOF fd. */
+struct woof_wfile {
+	struct kwoof *w;
+	u64 mark;			/* poll: EPOLLIN while seq > mark */
+};
+
+static inline void woof_ns_get(struct woof_nsdev *ns)
+{
+	get_device(&ns->dev);
+}
+
+static inline void woof_ns_put(struct woof_nsdev *ns)
+{
+	put_device(&ns->dev);
+}
+
+/* ---- woof-file.c: the backing files ---- */
+int woof_name_valid(const char *name, size_t cap);
+int woof_file_read(struct file *f, loff_t pos, void *buf, size_t len);
+int woof_file_read_u64(struct file *f, loff_t pos, u64 *v);
+int woof_file_write(struct file *f, loff_t pos, const void *buf, size_t len);
+int woof_file_store_u64(struct file *f, loff_t pos, u64 v);
+int woof_file_or_u32(struct file *f, loff_t pos, u32 set, u32 clear, u32 *old);
+int woof_file_cmpxchg_u64(struct file *f, loff_t pos, u64 old, u64 new, u64 *cur);
+int woof_slot_write(struct file *f, loff_t pos, u64 stamp, u32 flags, u32 trigger,
+		    const void *el, size_t len, bool whole);
+void woof_file_begin(struct file *f);
+void woof_file_end(struct file *f);
+int woof_check_header(const struct woof_header *h, loff_t file_size);
+struct file *woof_open_existing(struct woof_nsdev *ns, const struct path *dir,
+				const char *name, struct woof_header *h);
+struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
+			      const char *name, u64 element_size, u64 history_size,
+			      u32 woof_flags, umode_t mode, u32 cflags,
+			      struct woof_header *h, struct file **replaced);
+int woof_unlink_file(struct woof_nsdev *ns, const struct path *dir,
+		     const char *name, struct file *expect);
+int woof_mkdir_meta(struct woof_nsdev *ns);
+bool woof_owner_alive(struct woof_nsdev *ns, u64 token);
+
+/* ---- woof-engine.c: serving WOOFs ---- */
+struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
+			  const struct woof_header *h, const char *name, bool is_log);
+void kwoof_put(struct kwoof *w);
+void kwoof_retire(struct kwoof *w, u32 set, bool dead);
+int kwoof_append(struct kwoof *w, const void __user *el, u64 count,
+		 const char *handler, u32 flags, u64 *first, u64 *done);
+int kwoof_read_slot(struct kwoof *w, u64 idx, struct woof_slot *sl);
+int kwoof_commit_bounce(struct kwoof *w, u64 *seq);
+int kwoof_install_fd(struct kwoof *w, struct woof_open *o, void __user *arg);
+
+/* ---- woof-trigger.c: the trigger log ---- */
+int woof_triggers_init(struct woof_nsdev *ns);
+int woof_trigger_append(struct woof_nsdev *ns, struct kwoof *w, u64 s,
+			const char *handler, u32 flags, u64 *tnum);
+ssize_t woof_triggers_read(struct woof_nsfile *nf, struct kiocb *iocb,
+			   struct iov_iter *to);
+__poll_t woof_triggers_poll(struct woof_nsfile *nf, struct file *file,
+			    struct poll_table_struct *pt);
+void woof_triggers_release(struct woof_nsfile *nf);
+long woof_ioc_trigger_done(struct woof_nsdev *ns, void __user *arg);
+long woof_ioc_trigger_claim(struct woof_nsdev *ns, void __user *arg);
+long woof_ioc_trigger_info(struct woof_nsdev *ns, void __user *arg);
+
+/* ---- woof-main.c ---- */
+int woof_copy_in(void *k, size_t ksize, const void __user *u);
+int woof_copy_out(void __user *u, const void *k, size_t ksize);
+struct kwoof *woof_ns_get_woof(struct woof_nsdev *ns, const char *name);
+
+#define WOOF_SLOT_POS(w, idx) \
+	((loff_t)WOOF_HEADER_SIZE + (loff_t)(idx) * (loff_t)(w)->slot_size)
+#define WOOF_HDR_POS(field) ((loff_t)offsetof(struct woof_header, field))
+
+#endif

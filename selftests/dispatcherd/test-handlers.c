@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-handlers.c - CSPOT-style handler functions for the dispatcherd
+ * tests, linked with the shepherd into one program that the tests copy
+ * into a namespace under each handler's name (the shepherd picks the
+ * function named like the file).
+ *
+ *   rec      appends {n, seq, trigger, attempt} to the WOOF "results";
+ *            sleeps el->sleep_us first (to be caught mid-run by a kill)
+ *   crash    writes one line, then dies of SIGSEGV
+ *   sleepy   writes one line, then sleeps 60 s, past every test timeout
+ *   fails    returns -1 (exit status 1)
+ *   chatty   writes el->n bytes of output (log bounds)
+ *   rec_a, rec_b  rec under two more names (fairness between handlers)
+ *   hog      touches 512 MiB (memory_max)
+ *   forker   forks 64 children that live 2 s; returns -1 if a fork failed
+ *            (pids_max)
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "woofc.h"
+#include "disp-test.h"
+
+int rec(WOOF *wf, unsigned long seq_no, void *ptr);
+int crash(WOOF *wf, unsigned long seq_no, void *ptr);
+int sleepy(WOOF *wf, unsigned long seq_no, void *ptr);
+int fails(WOOF *wf, unsigned long seq_no, void *ptr);
+int chatty(WOOF *wf, unsigned long seq_no, void *ptr);
+int rec_a(WOOF *wf, unsigned long seq_no, void *ptr);
+int rec_b(WOOF *wf, unsigned long seq_no, void *ptr);
+int hog(WOOF *wf, unsigned long seq_no, void *ptr);
+int forker(WOOF *wf, unsigned long seq_no, void *ptr);
+
+int rec(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const struct test_el *el = ptr;
+	struct test_result r;
+	struct woof_call c;
+
+	if (el->sleep_us)
+		usleep(el->sleep_us);
+	memset(&r, 0, sizeof(r));
+	memset(&c, 0, sizeof(c));
+	c.sz = sizeof(c);
+	if (woof_call_current(&c) == 0) {
+		r.trigger = c.trigger;
+		r.attempt = c.attempt;
+		r.redelivered = c.redelivered;
+	}
+	r.n = el->n;
+	r.seq = seq_no;
+	snprintf(r.woof, sizeof(r.woof), "%.95s", wf->shared->filename);
+	if (WooFInvalid(WooFPut(TEST_RESULTS, NULL, &r)))
+		return -1;
+	return 0;
+}
+
+int crash(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	volatile int *p = NULL;
+
+	(void)ptr;
+	printf("crash handler at %s %lu\n", wf->shared->filename, seq_no);
+	fflush(stdout);
+	*p = 1;
+	return 0;
+}
+
+int sleepy(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	(void)ptr;
+	printf("sleepy handler at %s %lu\n", wf->shared->filename, seq_no);
+	fflush(stdout);
+	sleep(60);
+	return 0;
+}
+
+int fails(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	(void)wf;
+	(void)seq_no;
+	(void)ptr;
+	fprintf(stderr, "fails handler returns -1\n");
+	return -1;
+}
+
+int chatty(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const struct test_el *el = ptr;
+	char buf[1000];
+
+	(void)wf;
+	(void)seq_no;
+	memset(buf, 'x', sizeof(buf));
+	for (uint64_t left = el->n; left;) {
+		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+		fwrite(buf, 1, k, stdout);
+		left -= k;
+	}
+	return 0;
+}
+
+int rec_a(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	return rec(wf, seq_no, ptr);
+}
+
+int rec_b(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	return rec(wf, seq_no, ptr);
+}
+
+int hog(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	size_t len = 512UL << 20;
+	char *p = malloc(len);
+
+	(void)wf;
+	(void)seq_no;
+	(void)ptr;
+	if (!p)
+		return -1;
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = 1;
+	printf("hog touched %zu MiB\n", len >> 20);
+	return 0;
+}
+
+int forker(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	int made = 0, failed = 0;
+
+	(void)wf;
+	(void)seq_no;
+	(void)ptr;
+	for (int i = 0; i < 64; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			sleep(2);
+			_exit(0);
+		}
+		if (pid < 0)
+			failed++;
+		else
+			made++;
+	}
+	printf("forker: %d forked, %d failed\n", made, failed);
+	fflush(stdout);
+	while (wait(NULL) > 0)
+		;
+	return failed ? -1 : 0;
+}
