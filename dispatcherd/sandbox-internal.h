@@ -71,9 +71,11 @@ int sbx_cg_remove(int parentfd, const char *name);
 /*
  * Build the handler's root in the calling process's (new, private) mount
  * namespace and pivot into it (sandbox-mount.c). Runs in a holder process.
+ * @ns_dir is canonical; @alias (NULL if none) is the path the caller used
+ * for it (through a symlink): the directory appears at both.
  * On failure returns -errno and sets *step to a short name of what failed.
  */
-int sbx_build_root(const char *ns_dir, size_t tmp_size, const char **step);
+int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const char **step);
 
 /* Test hooks (selftests only): restrict the namespace types a holder gets. */
 #define SBX_NS_MOUNT	0x1u

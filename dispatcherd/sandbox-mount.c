@@ -101,9 +101,9 @@ static int mkdir_p_at(int rootfd, const char *rel)
 	return 0;
 }
 
-int sbx_build_root(const char *ns_dir, size_t tmp_size, const char **step)
+int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const char **step)
 {
-	int sysfd[NSYS], devfd[NDEV], nsfd = -1, rootfd = -1, ddir = -1;
+	int sysfd[NSYS], devfd[NDEV], nsfd = -1, aliasfd = -1, rootfd = -1, ddir = -1;
 	char link[NSYS][256];
 	char path[PATH_MAX + 16];
 	int err = 0;
@@ -147,6 +147,11 @@ int sbx_build_root(const char *ns_dir, size_t tmp_size, const char **step)
 	nsfd = sys_open_tree(AT_FDCWD, ns_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (nsfd < 0)
 		FAIL("clone the namespace directory (open_tree)");
+	if (alias) {
+		aliasfd = sys_open_tree(AT_FDCWD, ns_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (aliasfd < 0)
+			FAIL("clone the namespace directory (open_tree)");
+	}
 
 	/* The new root, staged on top of the namespace directory. */
 	if (mount("woof-root", ns_dir, "tmpfs", MS_NOSUID | MS_NODEV,
@@ -228,6 +233,22 @@ int sbx_build_root(const char *ns_dir, size_t tmp_size, const char **step)
 		FAIL("attach the namespace directory (move_mount)");
 	if (sys_setattr(rootfd, rel, AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
 		FAIL("restrict the namespace directory mount (mount_setattr)");
+	if (alias) {
+		/* ... and at the path the caller knows it by (symlinks on the
+		 * host are plain directories here) */
+		const char *arel = alias;
+		while (*arel == '/')
+			arel++;
+		e = mkdir_p_at(rootfd, arel);
+		if (e) {
+			errno = -e;
+			FAIL("create the namespace directory's second mount point");
+		}
+		if (sys_move_mount(aliasfd, rootfd, arel) < 0)
+			FAIL("attach the namespace directory at its given path (move_mount)");
+		if (sys_setattr(rootfd, arel, AT_RECURSIVE, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
+			FAIL("restrict the namespace directory mount (mount_setattr)");
+	}
 
 	if (fchdir(rootfd) < 0)
 		FAIL("enter the new root");
@@ -250,6 +271,8 @@ out:
 			close(devfd[i]);
 	if (nsfd >= 0)
 		close(nsfd);
+	if (aliasfd >= 0)
+		close(aliasfd);
 	if (ddir >= 0)
 		close(ddir);
 	if (rootfd >= 0)

@@ -195,7 +195,8 @@ struct sbx_xfer {
 struct sandbox_ns {
 	pthread_mutex_t lock;
 	char name[128];
-	char dir[PATH_MAX];
+	char dir[PATH_MAX];	/* canonical */
+	char alias[PATH_MAX];	/* as the caller gave it, if that differs ("" if not) */
 	struct sandbox_limits lim;
 	enum sbx_mode mode;
 	bool switch_user;
@@ -315,7 +316,7 @@ static int holder_main(void *arg)
 		}
 	}
 	if (!err && ha->mount)
-		err = sbx_build_root(sns->dir, sns->tmp_size, &step);
+		err = sbx_build_root(sns->dir, sns->alias[0] ? sns->alias : NULL, sns->tmp_size, &step);
 	if (!err && ha->uts) {
 		step = "sethostname";
 		size_t n = strlen(sns->name);
@@ -1085,6 +1086,18 @@ static int ns_open_why(const struct sandbox_caps *caps, const char *ns_dir, cons
 	if (stat(sns->dir, &st) < 0 || !S_ISDIR(st.st_mode) || strcmp(sns->dir, "/") == 0) {
 		err = -ENOTDIR;
 		goto fail;
+	}
+	/* Reached through a symlink: handlers see it under that name too. */
+	if (ns_dir[0] == '/') {
+		char given[PATH_MAX];
+		size_t gl = strlen(ns_dir);
+		if (gl < sizeof given) {
+			memcpy(given, ns_dir, gl + 1);
+			while (gl > 1 && given[gl - 1] == '/')
+				given[--gl] = '\0';
+			if (strcmp(given, sns->dir) != 0 && !strstr(given, "/./") && !strstr(given, "/../"))
+				memcpy(sns->alias, given, gl + 1);
+		}
 	}
 	snprintf(sns->name, sizeof sns->name, "%s", ns_name);
 	if (lim)

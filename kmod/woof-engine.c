@@ -47,21 +47,26 @@ static struct lock_class_key woof_log_lock_key;
 
 /* Where element bytes come from. */
 enum kw_src_kind {
-	KW_SRC_BUF,	/* already in the buffer (element_size <= bounce_size) */
+	KW_SRC_BUF,	/* a kernel buffer holding the whole element */
 	KW_SRC_USER,	/* user memory */
 	KW_SRC_SLOT,	/* another slot of the same file */
 };
 
 struct kw_src {
 	enum kw_src_kind kind;
+	const void *kbuf;
 	const void __user *user;
 	u64 slot;
 };
 
-static int kw_fill(struct kwoof *w, const struct kw_src *src, u64 off, size_t n, void *buf)
+/* Element bytes [@off, @off + @n) of @src into @buf (or where they already are). */
+static int kw_fill(struct kwoof *w, const struct kw_src *src, u64 off, size_t n,
+		   const void **data, void *buf)
 {
+	*data = buf;
 	switch (src->kind) {
 	case KW_SRC_BUF:
+		*data = (const u8 *)src->kbuf + off;
 		return 0;
 	case KW_SRC_USER:
 		return copy_from_user(buf, src->user + off, n) ? -EFAULT : 0;
@@ -82,8 +87,9 @@ static inline u64 kw_index(const struct kwoof *w, u64 s)
 
 /*
  * Write slot @idx in the seqlock order (stamp 0, flags/trigger, element,
- * stamp @stamp) from @src through @buf (bounce_size bytes). File begun,
- * lock held. On failure the slot's stamp may be left 0.
+ * stamp @stamp) from @src, through @buf (bounce_size bytes) when the
+ * source must be copied in chunks. Lock held, w->wc begun. On failure the
+ * slot's stamp may be left 0.
  */
 static int kw_write_slot(struct kwoof *w, u64 idx, u64 stamp, u32 flags, u32 trigger,
 			 const struct kw_src *src, void *buf)
@@ -92,49 +98,46 @@ static int kw_write_slot(struct kwoof *w, u64 idx, u64 stamp, u32 flags, u32 tri
 	u64 es = w->element_size, off;
 	size_t chunk = w->bounce_size, n;
 	struct { u32 flags, trigger; } ft = { flags, trigger };
+	const void *data;
 	u64 ftw;
 	int ret;
 
 	/* the first chunk before anything changes: a bad pointer leaves the slot alone */
 	n = min_t(u64, es, chunk);
-	ret = kw_fill(w, src, 0, n, buf);
+	ret = kw_fill(w, src, 0, n, &data, buf);
 	if (ret)
 		return ret;
-	if (es <= chunk && offset_in_page(pos) + WOOF_SLOT_HEADER_SIZE + es <= PAGE_SIZE)
-		return woof_slot_write(w->file, pos, stamp, flags, trigger, buf, es, true);
+	if (n == es && offset_in_page(pos) + WOOF_SLOT_HEADER_SIZE + es <= PAGE_SIZE)
+		return woof_slot_write(&w->wc, pos, stamp, flags, trigger, data, es, true);
 
-	ret = woof_slot_write(w->file, pos, 0, 0, 0, NULL, 0, false);
+	ret = woof_slot_write(&w->wc, pos, 0, 0, 0, NULL, 0, false);
 	if (ret)
 		return ret;
 	memcpy(&ftw, &ft, sizeof(ftw));
-	ret = woof_file_store_u64(w->file, pos + offsetof(struct woof_slot, flags), ftw);
+	ret = woof_file_store_u64(&w->wc, pos + offsetof(struct woof_slot, flags), ftw);
 	for (off = 0; !ret && off < es; off += n) {
 		n = min_t(u64, es - off, chunk);
 		if (off)
-			ret = kw_fill(w, src, off, n, buf);
+			ret = kw_fill(w, src, off, n, &data, buf);
 		if (!ret)
-			ret = woof_file_write(w->file, pos + WOOF_SLOT_HEADER_SIZE + off, buf, n);
-		cond_resched();
+			ret = woof_file_write(&w->wc, pos + WOOF_SLOT_HEADER_SIZE + off, data, n);
+		if (es > chunk)
+			cond_resched();
 	}
 	if (ret)
 		return ret;
 	smp_wmb();
-	return woof_file_store_u64(w->file, pos, stamp);
-}
-
-static int kw_read_slot_hdr(struct kwoof *w, u64 idx, struct woof_slot *sl)
-{
-	return woof_file_read(w->file, WOOF_SLOT_POS(w, idx), sl, sizeof(*sl));
+	return woof_file_store_u64(&w->wc, pos, stamp);
 }
 
 int kwoof_read_slot(struct kwoof *w, u64 idx, struct woof_slot *sl)
 {
-	return kw_read_slot_hdr(w, idx, sl);
+	return woof_file_read(w->file, WOOF_SLOT_POS(w, idx), sl, sizeof(*sl));
 }
 
 /*
  * Finish or undo an append that stopped half way (format.md, "repair"),
- * with c = seq and s = c + 1. File begun, lock held.
+ * with c = seq and s = c + 1. Lock held, w->wc begun.
  */
 static int kw_repair(struct kwoof *w)
 {
@@ -142,15 +145,15 @@ static int kw_repair(struct kwoof *w)
 	struct woof_slot sl, undo;
 	int ret;
 
-	ret = kw_read_slot_hdr(w, idx, &sl);
+	ret = kwoof_read_slot(w, idx, &sl);
 	if (ret)
 		return ret;
 	if (sl.stamp == s) {
-		ret = woof_file_store_u64(w->file, WOOF_HDR_POS(seq_no), s);
+		ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(seq_no), s);
 		if (!ret)
 			WRITE_ONCE(w->seq, s);
 	} else if (s > H) {
-		ret = kw_read_slot_hdr(w, H, &undo);
+		ret = kwoof_read_slot(w, H, &undo);
 		if (!ret && sl.stamp != s - H && undo.stamp == s - H) {
 			struct kw_src src = { .kind = KW_SRC_SLOT, .slot = H };
 
@@ -158,46 +161,73 @@ static int kw_repair(struct kwoof *w)
 					    w->bounce2);
 		}
 	} else if (sl.stamp) {
-		ret = woof_slot_write(w->file, WOOF_SLOT_POS(w, idx), 0, 0, 0, NULL, 0, false);
+		ret = woof_slot_write(&w->wc, WOOF_SLOT_POS(w, idx), 0, 0, 0, NULL, 0, false);
 	}
 	if (!ret)
 		w->need_repair = false;
 	return ret;
 }
 
-/* The file still holds the whole WOOF (nobody truncated it). File begun. */
-static int kw_check_file(struct kwoof *w)
+/* Begin an operation's writes: the file must still hold the whole WOOF. */
+static int kw_begin(struct kwoof *w)
 {
+	woof_wctx_begin(&w->wc, w->file, w->file_size);
 	if ((u64)i_size_read(file_inode(w->file)) < w->file_size)
-		return -EBADMSG;
+		return -EBADMSG;	/* cut behind our back: not a WOOF any more */
 	if (w->need_repair)
 		return kw_repair(w);
 	return 0;
 }
 
+static void kw_end(struct kwoof *w)
+{
+	woof_wctx_end(&w->wc);
+}
+
 /*
- * Steps 2-4 of an append of sequence number @s: undo copy, slot, commit.
- * File begun, lock held.
+ * The slot an append of @s overwrites (s > history): its header in *@old
+ * and, for elements that fit the bounce buffer, the whole element read
+ * once into bounce2 (@src says where the undo copy comes from).
+ */
+static int kw_read_old(struct kwoof *w, u64 idx, struct woof_slot *old, struct kw_src *src)
+{
+	int ret;
+
+	if (w->element_size <= w->bounce_size) {
+		ret = woof_file_read(w->file, WOOF_SLOT_POS(w, idx), w->bounce2,
+				     WOOF_SLOT_HEADER_SIZE + w->element_size);
+		if (ret)
+			return ret;
+		memcpy(old, w->bounce2, sizeof(*old));
+		src->kind = KW_SRC_BUF;
+		src->kbuf = (u8 *)w->bounce2 + WOOF_SLOT_HEADER_SIZE;
+		return 0;
+	}
+	src->kind = KW_SRC_SLOT;
+	src->slot = idx;
+	return kwoof_read_slot(w, idx, old);
+}
+
+/*
+ * Steps 2-4 of an append of sequence number @s: undo copy (from @old, the
+ * overwritten slot), slot, commit. Lock held, w->wc begun.
  */
 static int kw_commit(struct kwoof *w, u64 s, u32 flags, u32 trigger,
-		     const struct kw_src *src)
+		     const struct kw_src *src, const struct woof_slot *oldh,
+		     const struct kw_src *old)
 {
 	u64 H = w->history_size, idx = kw_index(w, s);
 	int ret;
 
 	if (s > H) {
-		struct kw_src old = { .kind = KW_SRC_SLOT, .slot = idx };
-		struct woof_slot sl;
-
-		ret = kw_read_slot_hdr(w, idx, &sl);
-		if (!ret)
-			ret = kw_write_slot(w, H, s - H, sl.flags, sl.trigger, &old, w->bounce2);
+		ret = kw_write_slot(w, H, s - H, oldh->flags, oldh->trigger, old,
+				    (u8 *)w->bounce2 + WOOF_SLOT_HEADER_SIZE);
 		if (ret)
 			goto fail;
 	}
 	ret = kw_write_slot(w, idx, s, flags, trigger, src, w->bounce);
 	if (!ret)
-		ret = woof_file_store_u64(w->file, WOOF_HDR_POS(seq_no), s);
+		ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(seq_no), s);
 	if (ret)
 		goto fail;
 	WRITE_ONCE(w->seq, s);
@@ -211,15 +241,17 @@ fail:
 /* Append w->bounce (filled by the caller) as the next element. Lock held. */
 int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
 {
-	struct kw_src src = { .kind = KW_SRC_BUF };
+	struct kw_src src = { .kind = KW_SRC_BUF, .kbuf = w->bounce }, old;
 	u64 s = w->seq + 1;
+	struct woof_slot oldh;
 	int ret;
 
-	woof_file_begin(w->file);
-	ret = kw_check_file(w);
+	ret = kw_begin(w);
+	if (!ret && s > w->history_size)
+		ret = kw_read_old(w, kw_index(w, s), &oldh, &old);
 	if (!ret)
-		ret = kw_commit(w, s, 0, 0, &src);
-	woof_file_end(w->file);
+		ret = kw_commit(w, s, 0, 0, &src, &oldh, &old);
+	kw_end(w);
 	if (!ret)
 		*seq = s;
 	return ret;
@@ -232,54 +264,50 @@ int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
 static int kw_append_locked(struct kwoof *w, const void __user *el, const char *handler,
 			    u32 flags, u64 *seq, bool *triggered)
 {
-	struct kw_src src = { .kind = KW_SRC_USER, .user = el };
+	struct kw_src src = { .kind = KW_SRC_USER, .user = el }, old = { 0 };
 	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s), t = 0;
-	struct woof_slot old;
+	struct woof_slot oldh = { 0 };
+	bool overrun = false;
 	int ret;
 
 	if (w->dead)
 		return -ENODEV;
 	if (w->stale)
 		return -ESTALE;
-	/* small elements: copy in before any lock but ours */
+	/* small elements: copied in before anything else */
 	if (w->element_size <= w->bounce_size) {
 		if (copy_from_user(w->bounce, el, w->element_size))
 			return -EFAULT;
 		src.kind = KW_SRC_BUF;
+		src.kbuf = w->bounce;
 	}
-	if (s > H) {
-		ret = kw_read_slot_hdr(w, idx, &old);
-		if (ret)
-			return ret;
-		if (old.flags & WOOF_SLOT_PENDING) {
+	ret = kw_begin(w);
+	if (!ret && s > H) {
+		ret = kw_read_old(w, idx, &oldh, &old);
+		if (!ret && (oldh.flags & WOOF_SLOT_PENDING)) {
 			if (!(w->flags & WOOF_F_OVERWRITE))
-				return KW_WAIT_SLOT;
-		} else {
-			old.flags = 0;
+				ret = KW_WAIT_SLOT;
+			else
+				overrun = true;
 		}
-	} else {
-		old.flags = 0;
 	}
-	if (handler) {
+	if (!ret && handler) {
+		/* the log has its own lock and context; ours holds no page or i_rwsem now */
 		ret = woof_trigger_append(w->ns, w, s, handler, flags, &t);
-		if (ret)
-			return ret;
-		*triggered = true;
+		if (!ret)
+			*triggered = true;
 	}
-
-	woof_file_begin(w->file);
-	ret = kw_check_file(w);
-	if (!ret && (old.flags & WOOF_SLOT_PENDING)) {
+	if (!ret && overrun) {
 		u64 n;
 
 		/* WOOF_F_OVERWRITE: the handler will find its element gone */
 		ret = woof_file_read_u64(w->file, WOOF_HDR_POS(overruns), &n);
 		if (!ret)
-			ret = woof_file_store_u64(w->file, WOOF_HDR_POS(overruns), n + 1);
+			ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(overruns), n + 1);
 	}
 	if (!ret)
-		ret = kw_commit(w, s, handler ? WOOF_SLOT_PENDING : 0, (u32)t, &src);
-	woof_file_end(w->file);
+		ret = kw_commit(w, s, handler ? WOOF_SLOT_PENDING : 0, (u32)t, &src, &oldh, &old);
+	kw_end(w);
 	if (!ret)
 		*seq = s;
 	return ret;

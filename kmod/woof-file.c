@@ -10,9 +10,9 @@
  * dirty (and not under writeback) is written in place under its page lock,
  * exactly what a store through a writable shared mapping does; any other
  * page goes through the filesystem's ->write_begin/->write_end, as
- * write(2) does, so blocks are reserved and the page is dirtied by the
- * filesystem itself. Writers hold the file's i_rwsem and freeze protection
- * (woof_file_begin) as write(2) does. The 8-byte words readers synchronise
+ * write(2) does (with i_rwsem and freeze protection), so blocks are
+ * reserved and the page is dirtied by the filesystem itself; i_rwsem is
+ * taken only when that slow path is needed. The 8-byte words readers synchronise
  * on (stamps, seq_no) are aligned and never cross a page, so they are
  * stored with single atomic stores.
  *
@@ -73,13 +73,47 @@ struct woof_wpage {
 	bool slow;		/* obtained through ->write_begin */
 };
 
+/* Start a series of writes to @f, which must stay at least @need bytes long. */
+void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need)
+{
+	c->f = f;
+	c->need = need;
+	c->locked = false;
+}
+
+/* Freeze protection and i_rwsem, as write(2) takes them; only for ->write_begin. */
+static int wctx_lock(struct woof_wctx *c)
+{
+	if (c->locked)
+		return 0;
+	file_start_write(c->f);
+	inode_lock(file_inode(c->f));
+	c->locked = true;
+	/* write_begin past EOF would grow the file: it was cut behind our back */
+	return i_size_read(file_inode(c->f)) < c->need ? -EBADMSG : 0;
+}
+
+void woof_wctx_end(struct woof_wctx *c)
+{
+	if (!c->locked)
+		return;
+	inode_unlock(file_inode(c->f));
+	file_end_write(c->f);
+	balance_dirty_pages_ratelimited(c->f->f_mapping);
+	c->locked = false;
+}
+
 /*
  * Get the page holding [@pos, @pos + @len) ready for writing (the range must
- * not cross a page). Caller holds woof_file_begin().
+ * not cross a page). A page that is dirty and not under writeback is
+ * written in place under its page lock, like a store through a writable
+ * shared mapping (writeback must take the page lock before it cleans it,
+ * so the stores are in the next writeback); any other page goes through
+ * the filesystem's ->write_begin with i_rwsem held.
  */
-static int wpage_begin(struct file *f, loff_t pos, unsigned int len, struct woof_wpage *p)
+static int wpage_begin(struct woof_wctx *c, loff_t pos, unsigned int len, struct woof_wpage *p)
 {
-	struct address_space *mapping = f->f_mapping;
+	struct address_space *mapping = c->f->f_mapping;
 	struct page *page;
 	int ret;
 
@@ -95,8 +129,11 @@ static int wpage_begin(struct file *f, loff_t pos, unsigned int len, struct woof
 		unlock_page(page);
 		put_page(page);
 	}
+	ret = wctx_lock(c);
+	if (ret)
+		return ret;
 	p->fsdata = NULL;
-	ret = mapping->a_ops->write_begin(f, mapping, pos, len, &page, &p->fsdata);
+	ret = mapping->a_ops->write_begin(c->f, mapping, pos, len, &page, &p->fsdata);
 	if (ret)
 		return ret;
 	p->page = page;
@@ -113,9 +150,9 @@ static inline void *wpage_ptr(struct woof_wpage *p, loff_t pos)
 	return p->base + offset_in_page(pos);
 }
 
-static int wpage_end(struct file *f, struct woof_wpage *p)
+static int wpage_end(struct woof_wctx *c, struct woof_wpage *p)
 {
-	struct address_space *mapping = f->f_mapping;
+	struct address_space *mapping = c->f->f_mapping;
 	int ret;
 
 	kunmap_local(p->base);
@@ -125,35 +162,28 @@ static int wpage_end(struct file *f, struct woof_wpage *p)
 		put_page(p->page);
 		return 0;
 	}
-	ret = mapping->a_ops->write_end(f, mapping, p->pos, p->len, p->len, p->page,
+	ret = mapping->a_ops->write_end(c->f, mapping, p->pos, p->len, p->len, p->page,
 					p->fsdata);
 	if (ret < 0)
 		return ret;
 	return ret == p->len ? 0 : -EIO;
 }
 
-/* Freeze protection and i_rwsem, as write(2) takes them. */
-void woof_file_begin(struct file *f)
-{
-	file_start_write(f);
-	inode_lock(file_inode(f));
-}
-
-void woof_file_end(struct file *f)
-{
-	inode_unlock(file_inode(f));
-	file_end_write(f);
-	balance_dirty_pages_ratelimited(f->f_mapping);
-}
-
 /*
- * The uptodate page at @index of @f, referenced. tmpfs has no ->read_folio
- * and is read through its own helper.
+ * The uptodate page at @index of @f, referenced: straight from the page
+ * cache when it is there, else read in (tmpfs has no ->read_folio and is
+ * read through its own helper).
  */
 static struct page *get_page_uptodate(struct file *f, pgoff_t index)
 {
 	struct address_space *mapping = f->f_mapping;
+	struct page *page = find_get_page(mapping, index);
 
+	if (page) {
+		if (PageUptodate(page))
+			return page;
+		put_page(page);
+	}
 	if (mapping->a_ops->read_folio)
 		return read_mapping_page(mapping, index, f);
 	if (file_inode(f)->i_sb->s_magic == TMPFS_MAGIC)
@@ -196,8 +226,8 @@ int woof_file_read_u64(struct file *f, loff_t pos, u64 *v)
 	return 0;
 }
 
-/* Write @len bytes at @pos (plain copies). Caller holds woof_file_begin(). */
-int woof_file_write(struct file *f, loff_t pos, const void *buf, size_t len)
+/* Write @len bytes at @pos (plain copies). */
+int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len)
 {
 	const u8 *src = buf;
 	struct woof_wpage p;
@@ -207,11 +237,11 @@ int woof_file_write(struct file *f, loff_t pos, const void *buf, size_t len)
 		unsigned int off = offset_in_page(pos);
 		unsigned int n = min_t(size_t, len, PAGE_SIZE - off);
 
-		ret = wpage_begin(f, pos, n, &p);
+		ret = wpage_begin(c, pos, n, &p);
 		if (ret)
 			return ret;
 		memcpy(wpage_ptr(&p, pos), src, n);
-		ret = wpage_end(f, &p);
+		ret = wpage_end(c, &p);
 		if (ret)
 			return ret;
 		src += n;
@@ -221,27 +251,27 @@ int woof_file_write(struct file *f, loff_t pos, const void *buf, size_t len)
 	return 0;
 }
 
-/* Store an aligned word with release semantics. Caller holds woof_file_begin(). */
-int woof_file_store_u64(struct file *f, loff_t pos, u64 v)
+/* Store an aligned word with release semantics. */
+int woof_file_store_u64(struct woof_wctx *c, loff_t pos, u64 v)
 {
 	struct woof_wpage p;
 	int ret;
 
-	ret = wpage_begin(f, pos, sizeof(u64), &p);
+	ret = wpage_begin(c, pos, sizeof(u64), &p);
 	if (ret)
 		return ret;
 	smp_store_release((u64 *)wpage_ptr(&p, pos), v);
-	return wpage_end(f, &p);
+	return wpage_end(c, &p);
 }
 
 /* Atomically set @set and clear @clear in an aligned u32; *@old gets the old value. */
-int woof_file_or_u32(struct file *f, loff_t pos, u32 set, u32 clear, u32 *old)
+int woof_file_or_u32(struct woof_wctx *c, loff_t pos, u32 set, u32 clear, u32 *old)
 {
 	struct woof_wpage p;
 	atomic_t *a;
 	int ret, o;
 
-	ret = wpage_begin(f, pos, sizeof(u32), &p);
+	ret = wpage_begin(c, pos, sizeof(u32), &p);
 	if (ret)
 		return ret;
 	a = wpage_ptr(&p, pos);
@@ -251,36 +281,36 @@ int woof_file_or_u32(struct file *f, loff_t pos, u32 set, u32 clear, u32 *old)
 	smp_mb();
 	if (old)
 		*old = (u32)o;
-	return wpage_end(f, &p);
+	return wpage_end(c, &p);
 }
 
 /* Compare-and-swap an aligned u64; *@cur gets the value found. */
-int woof_file_cmpxchg_u64(struct file *f, loff_t pos, u64 old, u64 new, u64 *cur)
+int woof_file_cmpxchg_u64(struct woof_wctx *c, loff_t pos, u64 old, u64 new, u64 *cur)
 {
 	struct woof_wpage p;
 	int ret;
 
-	ret = wpage_begin(f, pos, sizeof(u64), &p);
+	ret = wpage_begin(c, pos, sizeof(u64), &p);
 	if (ret)
 		return ret;
 	*cur = cmpxchg64((u64 *)wpage_ptr(&p, pos), old, new);
-	return wpage_end(f, &p);
+	return wpage_end(c, &p);
 }
 
 /*
  * Write a slot at @pos whose header and element [@el, @el + @len) all lie
  * in one page, in the seqlock order readers rely on: stamp 0, flags and
  * trigger, the element, stamp @stamp (release). With !@whole only the
- * opening half is done (stamp 0, flags, trigger).
+ * opening half is done (stamp 0).
  */
-int woof_slot_write(struct file *f, loff_t pos, u64 stamp, u32 flags, u32 trigger,
+int woof_slot_write(struct woof_wctx *c, loff_t pos, u64 stamp, u32 flags, u32 trigger,
 		    const void *el, size_t len, bool whole)
 {
 	struct woof_slot *sl;
 	struct woof_wpage p;
 	int ret;
 
-	ret = wpage_begin(f, pos, whole ? WOOF_SLOT_HEADER_SIZE + len : sizeof(u64), &p);
+	ret = wpage_begin(c, pos, whole ? WOOF_SLOT_HEADER_SIZE + len : sizeof(u64), &p);
 	if (ret)
 		return ret;
 	sl = wpage_ptr(&p, pos);
@@ -292,7 +322,17 @@ int woof_slot_write(struct file *f, loff_t pos, u64 stamp, u32 flags, u32 trigge
 		memcpy(sl + 1, el, len);
 		smp_store_release(&sl->stamp, stamp);
 	}
-	return wpage_end(f, &p);
+	return wpage_end(c, &p);
+}
+
+/* Set @set and clear @clear in the header state of @f (a file not being served). */
+void woof_file_mark(struct file *f, u32 set, u32 clear)
+{
+	struct woof_wctx c;
+
+	woof_wctx_begin(&c, f, WOOF_HEADER_SIZE);
+	woof_file_or_u32(&c, offsetof(struct woof_header, state), set, clear, NULL);
+	woof_wctx_end(&c);
 }
 
 /* ---- headers ------------------------------------------------------------------ */

@@ -20,7 +20,7 @@
  *   kwoof->lock (WOOF) appends, claims and repair of that WOOF
  *   kwoof->lock (log)  the trigger log; taken inside a WOOF's lock
  *   ns->tlock          the trigger delivery cursor
- *   i_rwsem of the backing file, only around page-cache writes
+ *   i_rwsem of the backing file, only around ->write_begin/->write_end
  * Nothing faults in user memory while holding a page lock.
  */
 #ifndef WOOF_INT_H
@@ -46,6 +46,13 @@
 
 struct woof_nsdev;
 
+/* A series of writes to one backing file (woof-file.c). */
+struct woof_wctx {
+	struct file *f;
+	loff_t need;			/* the file must be this long */
+	bool locked;			/* holds freeze protection and i_rwsem */
+};
+
 struct kwoof {
 	struct kref ref;
 	struct woof_nsdev *ns;		/* holds a reference on ns->dev */
@@ -70,8 +77,9 @@ struct kwoof {
 	u64 create_time_ns;
 	u32 flags;			/* WOOF_F_* */
 
+	struct woof_wctx wc;		/* writes of the current operation, under lock */
 	void *bounce;			/* bounce_size bytes, used under lock */
-	void *bounce2;			/* as many again, for undo copies */
+	void *bounce2;			/* a slot header and as many again, for undo copies */
 	size_t bounce_size;
 	char name[WOOF_NAME_MAX + 1];
 };
@@ -132,14 +140,15 @@ static inline void woof_ns_put(struct woof_nsdev *ns)
 int woof_name_valid(const char *name, size_t cap);
 int woof_file_read(struct file *f, loff_t pos, void *buf, size_t len);
 int woof_file_read_u64(struct file *f, loff_t pos, u64 *v);
-int woof_file_write(struct file *f, loff_t pos, const void *buf, size_t len);
-int woof_file_store_u64(struct file *f, loff_t pos, u64 v);
-int woof_file_or_u32(struct file *f, loff_t pos, u32 set, u32 clear, u32 *old);
-int woof_file_cmpxchg_u64(struct file *f, loff_t pos, u64 old, u64 new, u64 *cur);
-int woof_slot_write(struct file *f, loff_t pos, u64 stamp, u32 flags, u32 trigger,
+void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need);
+void woof_wctx_end(struct woof_wctx *c);
+int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len);
+int woof_file_store_u64(struct woof_wctx *c, loff_t pos, u64 v);
+int woof_file_or_u32(struct woof_wctx *c, loff_t pos, u32 set, u32 clear, u32 *old);
+int woof_file_cmpxchg_u64(struct woof_wctx *c, loff_t pos, u64 old, u64 new, u64 *cur);
+int woof_slot_write(struct woof_wctx *c, loff_t pos, u64 stamp, u32 flags, u32 trigger,
 		    const void *el, size_t len, bool whole);
-void woof_file_begin(struct file *f);
-void woof_file_end(struct file *f);
+void woof_file_mark(struct file *f, u32 set, u32 clear);
 int woof_check_header(const struct woof_header *h, loff_t file_size);
 struct file *woof_open_existing(struct woof_nsdev *ns, const struct path *dir,
 				const char *name, struct woof_header *h);

@@ -4,7 +4,8 @@
  * with a handler named, waits for results (woof_wait, no polling) and
  * checks that every put's handler ran.
  *
- *   disp-tool -N DIR create NAME HISTORY
+ *   disp-tool -N DIR create NAME HISTORY      (re-creates an existing one)
+ *   disp-tool -N DIR remove NAME
  *   disp-tool -N DIR put NAME HANDLER FROM TO [SLEEP_US]
  *   disp-tool -N DIR wait NAME COUNT TIMEOUT_S
  *   disp-tool -N DIR check COUNT
@@ -23,7 +24,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: disp-tool -N DIR create NAME HISTORY | put NAME HANDLER FROM TO "
+	fprintf(stderr, "usage: disp-tool -N DIR create NAME HISTORY | remove NAME | put NAME HANDLER FROM TO "
 		"[SLEEP_US] | wait NAME COUNT TIMEOUT_S | check COUNT\n");
 	return 2;
 }
@@ -69,6 +70,15 @@ int main(int argc, char **argv)
 		ret = woof_create(ns, argv[1], &o, NULL);
 		if (ret) {
 			fprintf(stderr, "disp-tool: create %s: %s\n", argv[1], woof_strerror(ret));
+			return 1;
+		}
+		return 0;
+	}
+
+	if (!strcmp(argv[0], "remove") && argc == 2) {
+		ret = woof_remove(ns, argv[1]);
+		if (ret) {
+			fprintf(stderr, "disp-tool: remove %s: %s\n", argv[1], woof_strerror(ret));
 			return 1;
 		}
 		return 0;

@@ -99,7 +99,9 @@ daemon_ready() { grep -q "ready: pid $DPID" "$DLOG"; }
 
 # start_daemon [ARGS...]: dispatcherd for $NS in the background, wait for READY
 start_daemon() {
-	"$DISPATCHERD" -N "$NS" -v "$@" >>"$DLOG" 2>&1 &
+	# DISP_DAEMON_ARGS: e.g. --io-fallback (the kernel 6.1 paths)
+	# shellcheck disable=SC2086
+	"$DISPATCHERD" -N "$NS" -v ${DISP_DAEMON_ARGS:-} "$@" >>"$DLOG" 2>&1 &
 	DPID=$!
 	wait_for 10 daemon_ready || fail "dispatcherd did not get ready"
 }

@@ -16,6 +16,24 @@
 
 static struct kt_ns ns;
 
+/* @s with control characters as \xNN, for test descriptions. */
+static const char *vis(const char *s)
+{
+	static char buf[4][64];
+	static int k;
+	char *o = buf[k++ & 3];
+	size_t n = 0;
+
+	for (; *s && n < 56; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			n += snprintf(o + n, 64 - n, "\\x%02x", (unsigned char)*s);
+		else
+			o[n++] = *s;
+	}
+	o[n] = 0;
+	return o;
+}
+
 /* ---- control device ---- */
 
 static void test_version(int ctl)
@@ -140,7 +158,7 @@ static void test_mount(int ctl)
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			MOUNT_INIT(bad[i]);
 			KT_ERR(ioctl(ctl, WOOF_IOC_NS_MOUNT, &m), EINVAL,
-			       "NS_MOUNT name \"%s\": EINVAL", bad[i]);
+			       "NS_MOUNT name \"%s\": EINVAL", vis(bad[i]));
 		}
 	}
 	MOUNT_INIT("x");
@@ -322,7 +340,7 @@ static void test_create_open(int nsfd, int ronsfd)
 	CREATE_FAILS(EFBIG, "CREATE 1 GiB x 2^40: EFBIG");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		open_init(&o, bad[i], 0);
-		CREATE_FAILS(EINVAL, "CREATE name \"%s\": EINVAL", bad[i]);
+		CREATE_FAILS(EINVAL, "CREATE name \"%s\": EINVAL", vis(bad[i]));
 	}
 	open_init(&o, "x", 0);
 	memset(o.name, 'x', sizeof(o.name));

@@ -547,6 +547,40 @@ static void t_other_ns_unreadable(void)
 	sandbox_ns_close(b);
 }
 
+/* A namespace directory given through a symlink is reachable under both
+ * names inside (handler paths and $HOME are usually built from the name
+ * the daemon was given). */
+static void t_symlinked_ns_dir(void)
+{
+	need_ns(caps.mountns, "mount");
+	char link[PATH_MAX + 16];
+	snprintf(link, sizeof link, "%s/link-to-nsA", base);
+	unlink(link);
+	CHECK(symlink(nsA, link) == 0, "symlink\n");
+	struct sandbox_ns *sns = open_ns(link, nameA, NULL);
+	char script[4 * PATH_MAX];
+	snprintf(script, sizeof script, "echo pwd=$(pwd -P); cat %s/via-link && echo both-ok; "
+		 "echo x > %s/written-via-link", link, link);
+	char p[PATH_MAX + 32];
+	snprintf(p, sizeof p, "%s/via-link", nsA);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write(fd, "hello\n", 6) == 6, "write\n");
+	close(fd);
+	struct run r;
+	run_sh(sns, script, &r);
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	CHECK(strstr(r.out, "both-ok"), "namespace dir not reachable under its given name: %s\n", r.out);
+	char v[PATH_MAX];
+	CHECK(field(r.out, "pwd", v, sizeof v) && strcmp(v, nsA) == 0, "cwd %s, want %s\n", v, nsA);
+	snprintf(p, sizeof p, "%s/written-via-link", nsA);
+	CHECK(exists(p), "write through the given name did not reach the host\n");
+	unlink(p);
+	snprintf(p, sizeof p, "%s/via-link", nsA);
+	unlink(p);
+	unlink(link);
+	sandbox_ns_close(sns);
+}
+
 static void t_fds(void)
 {
 	struct sandbox_ns *sns = open_ns(nsA, nameA, NULL);
@@ -1084,6 +1118,7 @@ static const struct {
 	{ "setuid_binary_gains_nothing", t_no_new_privs_blocks_setuid },
 	{ "fs_only_namespace_dir_writable", t_fs_confined },
 	{ "other_namespace_unreadable", t_other_ns_unreadable },
+	{ "symlinked_namespace_dir", t_symlinked_ns_dir },
 	{ "fd_layout", t_fds },
 	{ "fn_runtime", t_fn_runtime },
 	{ "kill_whole_call", t_kill_tree },

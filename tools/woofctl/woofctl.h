@@ -199,5 +199,139 @@ int cmd_woof_put(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_get(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_tail(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_rm(struct woofctl *ctx, int argc, char **argv);
+int cmd_handler_ls(struct woofctl *ctx, int argc, char **argv);
+int cmd_handler_info(struct woofctl *ctx, int argc, char **argv);
+int cmd_trigger_ls(struct woofctl *ctx, int argc, char **argv);
+int cmd_logs(struct woofctl *ctx, int argc, char **argv);
+int cmd_status(struct woofctl *ctx, int argc, char **argv);
+
+/* ---- cmd-trigger.c: dispatcherd's records, shared by handler/trigger/logs -- */
+
+/*
+ * dispatcherd keeps its WOOFs "calls" and "log" in <ns>/.woof, reached as
+ * WOOFs of the namespace whose directory is <ns>/.woof (uapi woof.h).
+ */
+
+/*
+ * disp_open() - open dispatcherd's record WOOF @name (WOOF_CALLS_FILE or
+ * WOOF_LOG_FILE) of @ns and check that its elements are @element_size
+ * bytes. Nothing is created. Returns 0, -ENOENT when no dispatcherd has
+ * created it yet, -EBADMSG for another element size, or another -errno.
+ */
+int disp_open(struct woof_ns *ns, const char *name, size_t element_size,
+	      struct woof_ns **metap, struct woof **wp);
+void disp_close(struct woof_ns *meta, struct woof *w);
+
+/*
+ * struct calls_table - the retained records of .woof/calls, one entry per
+ * trigger: the latest record of its highest attempt (records are read in
+ * append order, so a later record of the same attempt wins). Open
+ * addressing by trigger number; entries with trigger 0 are empty.
+ * @records: records read; @present: .woof/calls exists.
+ */
+struct calls_table {
+	struct woof_call_record *v;
+	size_t size, n;
+	uint64_t records;
+	bool present;
+};
+/* Read .woof/calls of @ns into @t. Returns 0 (also when it does not exist) or -errno. */
+int calls_load(struct woof_ns *ns, struct calls_table *t);
+/*
+ * The entry of trigger @trigger, or NULL. A non-zero @put_time_ns must
+ * match (a record of an older trigger log with the same number is ignored).
+ */
+const struct woof_call_record *calls_find(const struct calls_table *t, uint64_t trigger,
+					  uint64_t put_time_ns);
+void calls_free(struct calls_table *t);
+
+/* "pending", "running", "done", "failed", "redelivered", "orphan" */
+const char *call_state_name(uint32_t state);
+/* "none", "exit", "signal", "timeout", "nohandler", ... (for JSON) */
+const char *call_reason_name(uint32_t reason);
+/* "exec", "zygote", "warm" */
+const char *call_runtime_name(uint32_t runtime);
+/* What became of a call, for people: "exit 0", "killed by SIGSEGV", "timeout", ... */
+const char *call_result_str(const struct woof_call_record *r, char *buf, size_t len);
+/* The members of one call record (state, attempt, result, times, ...) into an open object. */
+void json_call_members(struct json *j, const struct woof_call_record *r);
+
+/* RFC 3339 UTC with nanoseconds; local "YYYY-MM-DD HH:MM:SS" for people; "-" for 0. */
+const char *fmt_time_utc(uint64_t ns, char *buf, size_t len);
+const char *fmt_time_local(uint64_t ns, char *buf, size_t len);
+/* "850us", "24.4ms", "1.25s", "3m07s" */
+const char *fmt_duration(uint64_t ns, char *buf, size_t len);
+/* A duration in ms as configured: "300s", "500ms", "none" (0). */
+const char *fmt_timeout_ms(uint64_t ms, char *buf, size_t len);
+/* "KEY_ns": N and "KEY": RFC 3339 (both null when @ns is 0). */
+void json_kv_time(struct json *j, const char *key, uint64_t ns);
+
+/* ---- cmd-status.c: is a dispatcherd serving the namespace, and its status file -- */
+
+/*
+ * struct daemon_probe - whether a dispatcherd holds .woof/dispatcherd.lock.
+ * The lock is tested with flock(LOCK_SH | LOCK_NB) on a fresh descriptor,
+ * released at once; @pid is what the lock file says (0: unknown).
+ */
+struct daemon_probe {
+	bool lock_file;
+	bool running;
+	long pid;
+};
+/* Returns 0 or -errno (of opening or locking the lock file). */
+int daemon_probe(struct woof_ns *ns, struct daemon_probe *p);
+
+/* a "handler NAME ..." line of the status file */
+struct status_handler {
+	char *name;
+	char *runtime;
+	uint64_t running, queued, done, failed, cap, timeout_ms;
+};
+/* a "call T ..." line: a running or waiting call */
+struct status_call {
+	uint64_t trigger, attempt, seq, put_ns, pid, start_ns;
+	char *state, *handler, *woof;
+};
+/* a "limit NAME[=VALUE] enforced=... [kill=...]" line */
+struct status_limit {
+	char *name, *value, *enforced, *kill;
+};
+
+/* struct status_file - .woof/status as parsed (Documentation/dispatcherd.md) */
+struct status_file {
+	unsigned version;
+	bool complete;			/* it ends with "end" */
+	uint64_t pid;
+	char *namespace, *state;
+	uint64_t started_ns, updated_ns;
+	uint64_t max_concurrent, running, queued, retrying, timeout_ms;
+	bool have_triggers;
+	uint64_t t_latest, t_done_floor, t_next, t_unread;
+	uint64_t spool_bytes, spool_max;
+	bool spool_full;
+	uint64_t n_done, n_failed, n_orphan, n_redelivered, n_claim_retries;
+	bool handler_user_default;
+	uint64_t handler_uid, handler_gid;
+	uint64_t calls_not_listed;
+	struct status_limit *limits;
+	size_t nlimits;
+	char **sandbox;			/* the "sandbox" lines, as written */
+	size_t nsandbox;
+	char **not_enforced;		/* what the host does not enforce, and why */
+	size_t nnot_enforced;
+	struct status_handler *handlers;
+	size_t nhandlers;
+	struct status_call *calls;
+	size_t ncalls;
+};
+/*
+ * status_read() - read and parse <ns>/.woof/status. Returns 0, -ENOENT
+ * when there is none, -EBADMSG when it is not a version 1 status file, or
+ * another -errno.
+ */
+int status_read(struct woof_ns *ns, struct status_file *s);
+const struct status_handler *status_find_handler(const struct status_file *s,
+						 const char *name);
+void status_free(struct status_file *s);
 
 #endif /* WOOFCTL_H */
