@@ -8,6 +8,7 @@
 # SIGTERM. Then a look at the WOOF with woofctl.
 # Usage: apps/run-demo.sh BUILDDIR
 set -eu
+apps=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 ns=$(mktemp -d "${TMPDIR:-/tmp}/woof-demo.XXXXXX")
 dlog=$ns.dispatcherd.log
@@ -83,4 +84,8 @@ echo "== woofctl woof get hello-woof 1"
 "$woofctl" woof get hello-woof 1 | head -4
 echo "== woofctl -j woof ls"
 "$woofctl" -j woof ls
+
+echo
+echo "== runs-test: CSPOT's pipeline (RHandler -> SHandler -> KHandler) through dispatcherd"
+"$apps/runs-test/run-pipeline.sh" -t 240 "$build" -s 100 -c 10
 echo "demo: ok"

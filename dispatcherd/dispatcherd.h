@@ -91,6 +91,7 @@ struct call {
 	uint64_t logged;	/* output bytes put into the log */
 	bool exited, timed_out;
 	bool abandoned;		/* killed by a fast stop: no final record, runs again */
+	bool crashed;		/* the runtime process serving it died (zygote, warm): FAILED, R_CRASH */
 	int wait_code;		/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
 	int wait_status;
 	uint64_t start_real, start_mono, end_real, end_mono;
@@ -250,6 +251,9 @@ extern const struct runtime_ops runtime_exec;
 /* Provided by zygote.c / warm.c when they are linked in; else NULL. */
 extern const struct runtime_ops runtime_zygote __attribute__((weak));
 extern const struct runtime_ops runtime_warm __attribute__((weak));
+/* rtcommon.c (zygote/warm): end a namespace's long-lived runtime processes
+ * before its sandbox is closed; NULL when those runtimes are not built in. */
+void runtime_ns_close(struct nsd *n) __attribute__((weak));
 
 /* exec.c helpers shared with other runtimes */
 int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,

@@ -493,6 +493,16 @@ static const struct runtime_ops *runtime_for(struct nsd *n, struct hq *h, enum r
 	return &runtime_exec;
 }
 
+/* The runtime a started call runs with (a reload may have changed its handler's since) */
+static const struct runtime_ops *call_rt(const struct call *c)
+{
+	if (c->runtime == RT_ZYGOTE && &runtime_zygote)
+		return &runtime_zygote;
+	if (c->runtime == RT_WARM && &runtime_warm)
+		return &runtime_warm;
+	return &runtime_exec;
+}
+
 static void out_cb(struct loop_op *op, int res, bool more);
 static void err_cb(struct loop_op *op, int res, bool more);
 static void exit_cb(struct loop_op *op, int res, bool more);
@@ -740,7 +750,6 @@ static void timer_cb(struct loop_op *op, int res, bool more)
 	struct call *c = (struct call *)((char *)op - offsetof(struct call, timer_op));
 	struct nsd *n = c->n;
 	const struct runtime_ops *rt;
-	enum runtime_kind k;
 
 	(void)more;
 	if (res == -ETIME && !c->exited) {
@@ -749,7 +758,7 @@ static void timer_cb(struct loop_op *op, int res, bool more)
 			 n->path, (unsigned long long)c->tseq, c->tr.woof,
 			 (unsigned long long)c->tr.woof_seq, c->tr.handler,
 			 (unsigned long long)(c->h->timeout_ns / 1000000));
-		rt = runtime_for(n, c->h, &k);
+		rt = call_rt(c);
 		rt->kill(n, c);
 		return;
 	}
@@ -776,7 +785,12 @@ static void grace_cb(struct loop_op *op, int res, bool more)
 static void describe_end(const struct call *c, char *buf, size_t len, uint32_t *state,
 			 uint32_t *reason)
 {
-	if (c->timed_out) {
+	if (c->crashed && !c->timed_out) {
+		*state = WOOF_CALL_FAILED;
+		*reason = WOOF_CALL_R_CRASH;
+		snprintf(buf, len, "the %s runtime process serving it died",
+			 conf_runtime_name(c->runtime));
+	} else if (c->timed_out) {
 		*state = WOOF_CALL_FAILED;
 		*reason = WOOF_CALL_R_TIMEOUT;
 		snprintf(buf, len, "killed after its timeout of %llu ms",
@@ -801,7 +815,6 @@ static void maybe_finalize(struct call *c)
 {
 	struct nsd *n = c->n;
 	const struct runtime_ops *rt;
-	enum runtime_kind k;
 	uint32_t state, reason;
 	char what[160];
 
@@ -810,7 +823,7 @@ static void maybe_finalize(struct call *c)
 		return;
 
 	sandbox_release(&c->sc);
-	rt = runtime_for(n, c->h, &k);
+	rt = call_rt(c);
 	if (rt->release)
 		rt->release(n, c);
 	n->live--;
@@ -1147,10 +1160,9 @@ void nsd_kill_all(struct nsd *n)
 
 		if (c && c != FINISHED && c->state == CS_RUNNING && !c->exited) {
 			const struct runtime_ops *rt;
-			enum runtime_kind k;
 
 			c->abandoned = true;
-			rt = runtime_for(n, c->h, &k);
+			rt = call_rt(c);
 			rt->kill(n, c);
 		}
 	}
@@ -1207,6 +1219,8 @@ void nsd_close(struct nsd *n)
 		hn = h->next;
 		free(h);
 	}
+	if (runtime_ns_close)
+		runtime_ns_close(n);	/* zygotes, warm workers: before their sandbox goes */
 	if (n->sns)
 		sandbox_ns_close(n->sns);
 	if (n->sock >= 0)

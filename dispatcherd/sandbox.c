@@ -455,11 +455,13 @@ static bool cg_empty(int dirfd)
 	return p && p[10] == '0';
 }
 
-/* Kill what is left in a call cgroup and wait (<= ~1 s) until it is empty. */
-static bool cg_drain(int dirfd)
+/* Kill what is left in a call cgroup and wait (<= ~1 s) until it is empty;
+ * *killed says whether anything had to be killed. */
+static bool cg_drain(int dirfd, bool *killed)
 {
 	if (cg_empty(dirfd))
 		return true;
+	*killed = true;
 	long delay = 20000; /* ns */
 	for (int i = 0; i < 60; i++) {
 		if (sbx_write_at(dirfd, "cgroup.kill", "1") == -ENOENT) {
@@ -679,6 +681,7 @@ int sandbox_spawn(struct sandbox_ns *sns, const struct sandbox_spawn *sp, struct
 	call->pid = -1;
 	call->pidfd = -1;
 	call->cgroup[0] = '\0';
+	call->killed = false;
 
 	char *argv0[2] = { (char *)sp->path, NULL };
 	struct sbx_job job = {
@@ -810,6 +813,7 @@ int sandbox_kill(struct sandbox_call *call)
 {
 	int err = -ESRCH;
 	if (call->cgroup[0]) {
+		call->killed = true;	/* never reused: see sandbox_release() */
 		int fd = open(call->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
 			int e = sbx_write_at(fd, "cgroup.kill", "1");
@@ -850,8 +854,13 @@ void sandbox_release(struct sandbox_call *call)
 		call->cgroup[0] = '\0';
 		return;
 	}
-	/* An idle call cgroup of an open namespace goes back to its pool. */
-	bool pooled = false;
+	/*
+	 * An idle call cgroup of an open namespace goes back to its pool -
+	 * unless cgroup.kill was ever written to it: on Linux 6.18 (measured
+	 * here) every later clone3(CLONE_INTO_CGROUP) into such a cgroup is
+	 * SIGKILLed at once (its kill_seq no longer matches), so it is removed.
+	 */
+	bool pooled = false, killed = call->killed;
 	unsigned long n = 0;
 	if (sscanf(slash + 1, "call-%lu", &n) == 1) {
 		*slash = '\0';
@@ -861,9 +870,9 @@ void sandbox_release(struct sandbox_call *call)
 			sns = sns->next;
 		if (sns) {
 			pthread_mutex_lock(&sns->lock);
-			if (sns->npool < SBX_POOL) {
+			if (sns->npool < SBX_POOL && !killed) {
 				int fd = openat(sns->cgfd, slash + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				if (fd >= 0 && cg_drain(fd)) {
+				if (fd >= 0 && cg_drain(fd, &killed) && !killed) {
 					sns->pool[sns->npool++] = n;
 					pooled = true;
 				}

@@ -129,6 +129,7 @@ struct sandbox_call {
 	pid_t pid;
 	int pidfd;		/* poll it for exit; the caller closes it */
 	char cgroup[512];	/* the call's cgroup directory, "" if none */
+	bool killed;		/* sandbox_kill() wrote its cgroup.kill: not reused */
 };
 
 /*

@@ -52,8 +52,8 @@ WOOF_API int woof_triggers_read(struct woof_triggers *t, uint64_t tseq,
 WOOF_API int woof_triggers_set_done_floor(struct woof_triggers *t, uint64_t floor);
 
 /*
- * Bind the namespace's dispatch socket (.woof/dispatch.sock, replacing a
- * stale one) and return its descriptor (SOCK_DGRAM, non-blocking,
+ * Bind the namespace's dispatch socket (.woof/dispatch.sock, replacing the
+ * one there: hold .woof/dispatcherd.lock first) and return its descriptor (SOCK_DGRAM, non-blocking,
  * close-on-exec; the caller owns it). Each datagram means "new triggers".
  */
 WOOF_API int woof_triggers_listen(struct woof_triggers *t);
@@ -76,15 +76,16 @@ struct woof_claim {
  * committed with this trigger, copy it to @el (@el_size bytes available),
  * and clear its PENDING bit, waking appenders that wait for the slot.
  * Returns 0, or:
- *   -EAGAIN     the element has not committed yet (its put is in flight):
- *               try again later;
+ *   -EAGAIN     a put to that WOOF is in flight (its appender holds the
+ *               lock; it may be stopped): try again later;
  *   -ECANCELED  orphan: the put died before committing; nothing to run;
  *   -ESTALE     the WOOF was re-created since the put;
  *   -ENOENT     the WOOF was removed;
  *   -ENODATA    the element was overwritten before its handler read it
  *               (WOOF_F_OVERWRITE; counted in the WOOF's overruns), or after
  *               an earlier claim (a redelivery of a call that had started);
- *   -EMSGSIZE   @el_size is smaller than the element.
+ *   -EMSGSIZE   @el_size is smaller than the element (claim->element_size
+ *               says how large it is).
  */
 WOOF_API int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq,
 				const struct woof_trigger *tr, void *el, size_t el_size,

@@ -162,7 +162,9 @@ WOOF_API const struct woof_header *woof_header(const struct woof *w);
 /*
  * woof_wait() - wait until an element with a sequence number greater than
  * @seq exists, or @timeout_ms passes (-1 = forever). No polling: the waiter
- * sleeps until an appender wakes it. Returns 0, -ETIMEDOUT, -EINTR, -ESTALE.
+ * sleeps until an appender wakes it (a process that may only read the WOOF
+ * file cannot ask to be woken and looks again every 10 ms).
+ * Returns 0, -ETIMEDOUT, -EINTR, -ESTALE.
  */
 WOOF_API int woof_wait(struct woof *w, uint64_t seq, int timeout_ms);
 

@@ -42,6 +42,7 @@
 #include <linux/uio.h>
 
 #include "woof-int.h"
+#include "woof_trace.h"
 
 static struct lock_class_key woof_log_lock_key;
 
@@ -69,7 +70,7 @@ static int kw_fill(struct kwoof *w, const struct kw_src *src, u64 off, size_t n,
 		*data = (const u8 *)src->kbuf + off;
 		return 0;
 	case KW_SRC_USER:
-		return copy_from_user(buf, src->user + off, n) ? -EFAULT : 0;
+		return woof_copy_from_user(buf, src->user + off, n);
 	case KW_SRC_SLOT:
 		return woof_file_read(w->file, WOOF_SLOT_POS(w, src->slot) +
 				      WOOF_SLOT_HEADER_SIZE + off, buf, n);
@@ -126,6 +127,7 @@ static int kw_write_slot(struct kwoof *w, u64 idx, u64 stamp, u32 flags, u32 tri
 	}
 	if (ret)
 		return ret;
+	/* the contents before the final stamp */
 	smp_wmb();
 	return woof_file_store_u64(&w->wc, pos, stamp);
 }
@@ -194,7 +196,7 @@ static int kw_read_old(struct kwoof *w, u64 idx, struct woof_slot *old, struct k
 	int ret;
 
 	if (w->element_size <= w->bounce_size) {
-		ret = woof_file_read(w->file, WOOF_SLOT_POS(w, idx), w->bounce2,
+		ret = woof_wctx_read(&w->wc, WOOF_SLOT_POS(w, idx), w->bounce2,
 				     WOOF_SLOT_HEADER_SIZE + w->element_size);
 		if (ret)
 			return ret;
@@ -205,7 +207,7 @@ static int kw_read_old(struct kwoof *w, u64 idx, struct woof_slot *old, struct k
 	}
 	src->kind = KW_SRC_SLOT;
 	src->slot = idx;
-	return kwoof_read_slot(w, idx, old);
+	return woof_wctx_read(&w->wc, WOOF_SLOT_POS(w, idx), old, sizeof(*old));
 }
 
 /*
@@ -238,6 +240,8 @@ fail:
 	return ret;
 }
 
+static int kw_fast_append(struct kwoof *w, u64 s, u64 idx, u32 flags, u32 trigger);
+
 /* Append w->bounce (filled by the caller) as the next element. Lock held. */
 int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
 {
@@ -247,14 +251,70 @@ int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
 	int ret;
 
 	ret = kw_begin(w);
+	if (!ret && kw_fast_append(w, s, kw_index(w, s), 0, 0) == 0)
+		goto out;
 	if (!ret && s > w->history_size)
 		ret = kw_read_old(w, kw_index(w, s), &oldh, &old);
 	if (!ret)
 		ret = kw_commit(w, s, 0, 0, &src, &oldh, &old);
+out:
 	kw_end(w);
 	if (!ret)
 		*seq = s;
 	return ret;
+}
+
+/* Seqlock-ordered write of a slot at @sl (stamp 0, flags, trigger, element, stamp). */
+static __always_inline void kw_slot_store(struct woof_slot *sl, u64 stamp, u32 flags,
+					  u32 trigger, const void *el, size_t len)
+{
+	WRITE_ONCE(sl->stamp, 0);
+	/* stamp 0 before the new contents (seqlock writer) */
+	smp_wmb();
+	WRITE_ONCE(sl->flags, flags);
+	WRITE_ONCE(sl->trigger, trigger);
+	woof_memcpy(sl + 1, el, len);
+	/* the contents before the stamp that declares them complete */
+	smp_store_release(&sl->stamp, stamp);
+}
+
+/*
+ * The common append in straight-line code: the element (in w->bounce) is
+ * small, and the slot, the undo slot and the header are in pages the write
+ * context keeps and that are dirty, so no page is looked up or locked (see
+ * woof_wctx_lockless_ptr). Returns 0 (committed), KW_WAIT_SLOT, or -EAGAIN:
+ * take the general path, which stores everything again if it must.
+ */
+static int kw_fast_append(struct kwoof *w, u64 s, u64 idx, u32 flags, u32 trigger)
+{
+	size_t es = w->element_size, sz = WOOF_SLOT_HEADER_SIZE + es;
+	struct woof_slot *sl, *undo = NULL;
+	struct woof_header *h;
+
+	if (es > w->bounce_size || w->need_repair)
+		return -EAGAIN;
+	sl = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, idx), sz);
+	h = woof_wctx_lockless_ptr(&w->wc, 0, WOOF_HEADER_SIZE);
+	if (!sl || !h)
+		return -EAGAIN;
+	if (s > w->history_size) {
+		undo = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, w->history_size), sz);
+		if (!undo)
+			return -EAGAIN;
+		if (READ_ONCE(sl->flags) & WOOF_SLOT_PENDING)
+			return -EAGAIN;	/* the general path decides: wait or overrun */
+		kw_slot_store(undo, s - w->history_size, READ_ONCE(sl->flags),
+			      READ_ONCE(sl->trigger), sl + 1, es);
+	}
+	kw_slot_store(sl, s, flags, trigger, w->bounce, es);
+	/* the commit point: seq_no after the slot, as readers acquire it */
+	smp_store_release(&h->seq_no, s);
+	smp_mb();	/* the stores before the dirty bits: see wpage_begin */
+	if (!woof_wctx_lockless_ok(&w->wc, sl) || !woof_wctx_lockless_ok(&w->wc, h) ||
+	    (undo && !woof_wctx_lockless_ok(&w->wc, undo)))
+		return -EAGAIN;
+	WRITE_ONCE(w->seq, s);
+	return 0;
 }
 
 /*
@@ -265,7 +325,7 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 			    u32 flags, u64 *seq, bool *triggered)
 {
 	struct kw_src src = { .kind = KW_SRC_USER, .user = el }, old = { 0 };
-	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s), t = 0;
+	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s), t = 0, overruns = 0;
 	struct woof_slot oldh = { 0 };
 	bool overrun = false;
 	int ret;
@@ -276,12 +336,18 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 		return -ESTALE;
 	/* small elements: copied in before anything else */
 	if (w->element_size <= w->bounce_size) {
-		if (copy_from_user(w->bounce, el, w->element_size))
+		if (woof_copy_from_user(w->bounce, el, w->element_size))
 			return -EFAULT;
 		src.kind = KW_SRC_BUF;
 		src.kbuf = w->bounce;
 	}
 	ret = kw_begin(w);
+	if (!ret && !handler) {
+		ret = kw_fast_append(w, s, idx, 0, 0);
+		if (!ret)
+			goto out;
+		ret = 0;
+	}
 	if (!ret && s > H) {
 		ret = kw_read_old(w, idx, &oldh, &old);
 		if (!ret && (oldh.flags & WOOF_SLOT_PENDING)) {
@@ -292,24 +358,31 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 		}
 	}
 	if (!ret && handler) {
-		/* the log has its own lock and context; ours holds no page or i_rwsem now */
+		/* the log has its own lock and write context: hold no i_rwsem meanwhile */
+		woof_wctx_end(&w->wc);
 		ret = woof_trigger_append(w->ns, w, s, handler, flags, &t);
 		if (!ret)
 			*triggered = true;
 	}
 	if (!ret && overrun) {
-		u64 n;
-
 		/* WOOF_F_OVERWRITE: the handler will find its element gone */
-		ret = woof_file_read_u64(w->file, WOOF_HDR_POS(overruns), &n);
+		ret = woof_file_read_u64(w->file, WOOF_HDR_POS(overruns), &overruns);
 		if (!ret)
-			ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(overruns), n + 1);
+			ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(overruns), ++overruns);
 	}
+	if (!ret && handler && src.kind == KW_SRC_BUF && !overrun &&
+	    kw_fast_append(w, s, idx, WOOF_SLOT_PENDING, (u32)t) == 0)
+		goto out;
 	if (!ret)
 		ret = kw_commit(w, s, handler ? WOOF_SLOT_PENDING : 0, (u32)t, &src, &oldh, &old);
+	if (!ret && overrun)
+		woof_genl_overrun(w, s - H, overruns);
+out:
 	kw_end(w);
-	if (!ret)
+	if (!ret) {
 		*seq = s;
+		trace_woof_append(w->ns->name, w->name, s, w->element_size, t);
+	}
 	return ret;
 }
 
@@ -394,17 +467,17 @@ int kwoof_append(struct kwoof *w, const void __user *el, u64 count, const char *
  */
 static int kw_take_over(struct kwoof *w)
 {
+	unsigned long end, check;
 	struct file *f = w->file;
-	u32 state;
+	u32 state = 0;
 	u64 lock, cur;
-	int i, ret;
+	int ret;
 
 	mutex_lock(&w->lock);
-	woof_file_begin(f);
-	ret = kw_check_file(w);
+	ret = kw_begin(w);
 	if (!ret)
-		ret = woof_file_or_u32(f, WOOF_HDR_POS(state), WOOF_STATE_KERNEL, 0, &state);
-	woof_file_end(f);
+		ret = woof_file_or_u32(&w->wc, WOOF_HDR_POS(state), WOOF_STATE_KERNEL, 0, &state);
+	kw_end(w);
 	if (ret)
 		goto out;
 	if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
@@ -412,26 +485,34 @@ static int kw_take_over(struct kwoof *w)
 		goto undo;
 	}
 
-	for (i = 1;; i++) {
+	end = jiffies + 2 * HZ;
+	check = jiffies + HZ / 50;
+	for (;;) {
 		ret = woof_file_read_u64(f, WOOF_HDR_POS(lock), &lock);
 		if (ret)
 			goto undo;
 		if (!lock)
 			break;
-		if (i % 50 == 0 && !woof_owner_alive(w->ns, lock)) {
-			/* the appender died holding the lock: repair, then free it */
-			woof_file_begin(f);
-			ret = woof_file_read_u64(f, WOOF_HDR_POS(seq_no), &w->seq);
-			if (!ret)
-				ret = kw_repair(w);
-			if (!ret)
-				ret = woof_file_cmpxchg_u64(f, WOOF_HDR_POS(lock), lock, 0, &cur);
-			woof_file_end(f);
-			if (ret)
-				goto undo;
-			continue;
+		/* after 20 ms, then every 100 ms: is the holder still alive? */
+		if (time_after(jiffies, check)) {
+			check = jiffies + HZ / 10;
+			if (!woof_owner_alive(w->ns, lock)) {
+				/* it died holding the lock: repair, then free it */
+				ret = woof_file_read_u64(f, WOOF_HDR_POS(seq_no), &w->seq);
+				if (!ret)
+					ret = kw_begin(w);
+				if (!ret)
+					ret = kw_repair(w);
+				if (!ret)
+					ret = woof_file_cmpxchg_u64(&w->wc, WOOF_HDR_POS(lock),
+								    lock, 0, &cur);
+				kw_end(w);
+				if (ret)
+					goto undo;
+				continue;
+			}
 		}
-		if (i > 2000) {
+		if (time_after(jiffies, end)) {
 			ret = -EBUSY;	/* a live appender kept the lock for 2 s */
 			goto undo;
 		}
@@ -441,19 +522,17 @@ static int kw_take_over(struct kwoof *w)
 		}
 	}
 
-	woof_file_begin(f);
 	ret = woof_file_read_u64(f, WOOF_HDR_POS(seq_no), &w->seq);
 	if (!ret)
+		ret = kw_begin(w);
+	if (!ret)
 		ret = kw_repair(w);
-	woof_file_end(f);
+	kw_end(w);
 	if (!ret)
 		goto out;
 undo:
-	if (!(state & WOOF_STATE_KERNEL)) {
-		woof_file_begin(f);
-		woof_file_or_u32(f, WOOF_HDR_POS(state), 0, WOOF_STATE_KERNEL, NULL);
-		woof_file_end(f);
-	}
+	if (!(state & WOOF_STATE_KERNEL))
+		woof_file_mark(f, 0, WOOF_STATE_KERNEL);
 out:
 	mutex_unlock(&w->lock);
 	return ret;
@@ -463,6 +542,7 @@ static void kwoof_release(struct kref *ref)
 {
 	struct kwoof *w = container_of(ref, struct kwoof, ref);
 
+	woof_wctx_release(&w->wc);
 	fput(w->file);
 	kvfree(w->bounce);
 	if (!w->is_log)
@@ -514,7 +594,7 @@ struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
 	if (is_log)
 		b = max_t(size_t, b, sizeof(struct woof_trigger));
 	w->bounce_size = min_t(u64, h->element_size, b);
-	w->bounce = kvmalloc(2 * b, GFP_KERNEL);
+	w->bounce = kvmalloc(2 * b + WOOF_SLOT_HEADER_SIZE, GFP_KERNEL);
 	if (!w->bounce) {
 		kwoof_put(w);
 		return ERR_PTR(-ENOMEM);
@@ -538,11 +618,9 @@ struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
 void kwoof_retire(struct kwoof *w, u32 set, bool dead)
 {
 	mutex_lock(&w->lock);
-	if (!w->dead) {
-		woof_file_begin(w->file);
-		woof_file_or_u32(w->file, WOOF_HDR_POS(state), set, WOOF_STATE_KERNEL, NULL);
-		woof_file_end(w->file);
-	}
+	if (!w->dead)
+		woof_file_mark(w->file, set, WOOF_STATE_KERNEL);
+	woof_wctx_release(&w->wc);	/* no more writes: pin no pages */
 	if (dead)
 		WRITE_ONCE(w->dead, true);
 	else

@@ -23,6 +23,7 @@
  * are never followed, and only regular files are opened.
  */
 #include <linux/atomic.h>
+#include <linux/buffer_head.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -64,19 +65,128 @@ int woof_name_valid(const char *name, size_t cap)
 
 /* ---- page-cache access ------------------------------------------------------ */
 
+/*
+ * How a page is being written:
+ *   WP_LOCKLESS  a page the context keeps referenced, dirty: stored into
+ *                without its lock; wpage_end() then checks that it is still
+ *                dirty and still the file's, else the caller stores again
+ *                with WP_LOCKED or WP_FS (see wpage_end);
+ *   WP_LOCKED    dirty and not under writeback, written under its page lock;
+ *   WP_FS        through ->write_begin/->write_end, with i_rwsem.
+ */
+enum wp_mode { WP_LOCKLESS, WP_LOCKED, WP_FS };
+
 struct woof_wpage {
 	struct page *page;
 	void *fsdata;
 	u8 *base;		/* kmap of the page */
 	loff_t pos;
 	unsigned int len;
-	bool slow;		/* obtained through ->write_begin */
+	enum wp_mode mode;
+	bool cached;		/* the reference is the cache's */
 };
+
+/* ---- the page cache of a write context ---- */
+
+static struct page *pc_find(struct woof_wctx *c, pgoff_t index)
+{
+	int i;
+
+	for (i = 0; i < WOOF_PCACHE; i++) {
+		if (c->pc[i].page && c->pc[i].index == index) {
+			c->pc[i].used = ++c->tick;
+			return c->pc[i].page;
+		}
+	}
+	return NULL;
+}
+
+/* Keep a reference on @page (at @index), evicting the least recently used. */
+static void pc_insert(struct woof_wctx *c, pgoff_t index, struct page *page)
+{
+	int i, v = 0;
+
+	for (i = 0; i < WOOF_PCACHE; i++) {
+		if (!c->pc[i].page) {
+			v = i;
+			break;
+		}
+		if (c->pc[i].used < c->pc[v].used)
+			v = i;
+	}
+	if (c->pc[v].page)
+		put_page(c->pc[v].page);
+	get_page(page);
+	c->pc[v].page = page;
+	c->pc[v].index = index;
+	c->pc[v].used = ++c->tick;
+}
+
+static void pc_drop(struct woof_wctx *c, struct page *page)
+{
+	int i;
+
+	for (i = 0; i < WOOF_PCACHE; i++) {
+		if (c->pc[i].page == page) {
+			put_page(page);
+			c->pc[i].page = NULL;
+		}
+	}
+}
+
+/* Drop every cached page (the WOOF is no longer served). */
+void woof_wctx_release(struct woof_wctx *c)
+{
+	int i;
+
+	for (i = 0; i < WOOF_PCACHE; i++) {
+		if (c->pc[i].page)
+			put_page(c->pc[i].page);
+		c->pc[i].page = NULL;
+	}
+}
+
+/*
+ * Is the cached @page still part of the file (not truncated or punched
+ * out)? A folio removed from the page cache loses ->mapping and is never
+ * put back, so while it has it, it is at the index it was cached at.
+ */
+static bool pc_valid(struct woof_wctx *c, struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return READ_ONCE(folio->mapping) == c->f->f_mapping && folio_test_uptodate(folio);
+}
+
+/*
+ * Can bytes be stored into @page in place, the way a store through a
+ * writable shared mapping lands? It must be uptodate and dirty; and where
+ * the file system keeps buffer heads smaller than a page, page-level dirty
+ * does not mean the blocks under our bytes are (ext4 with 1 KiB blocks):
+ * such pages always go through ->write_begin.
+ */
+static bool page_in_place(struct woof_wctx *c, struct page *page)
+{
+	return PageUptodate(page) && PageDirty(page) && !PageHighMem(page) &&
+	       (c->whole_page_blocks || !page_has_buffers(page));
+}
+
+static bool page_writable_in_place(struct woof_wctx *c, struct page *page)
+{
+	return page_in_place(c, page) && !PageWriteback(page);
+}
 
 /* Start a series of writes to @f, which must stay at least @need bytes long. */
 void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need)
 {
-	c->f = f;
+	if (c->f != f) {
+		struct inode *inode = file_inode(f);
+
+		c->f = f;
+		/* a filesystem that checksums pages under I/O needs them locked */
+		c->lockless = !(inode->i_sb->s_iflags & SB_I_STABLE_WRITES);
+		c->whole_page_blocks = i_blocksize(inode) >= PAGE_SIZE;
+	}
 	c->need = need;
 	c->locked = false;
 }
@@ -105,29 +215,59 @@ void woof_wctx_end(struct woof_wctx *c)
 
 /*
  * Get the page holding [@pos, @pos + @len) ready for writing (the range must
- * not cross a page). A page that is dirty and not under writeback is
- * written in place under its page lock, like a store through a writable
- * shared mapping (writeback must take the page lock before it cleans it,
- * so the stores are in the next writeback); any other page goes through
- * the filesystem's ->write_begin with i_rwsem held.
+ * not cross a page), in the cheapest mode that is safe (see enum wp_mode);
+ * @lockless allows WP_LOCKLESS.
+ *
+ * WP_LOCKED is what a store through a writable shared mapping amounts to:
+ * writeback must take the page lock to clean a page, so stores made under
+ * it land in the next writeback. WP_LOCKLESS relies on the same handshake
+ * without the lock: the stores come first, then a full barrier, then the
+ * check that the page is still dirty; writeback clears the dirty bit (a
+ * fully ordered atomic) before it reads the page, so either it sees the
+ * stores or we see the page clean and store again through the filesystem.
  */
-static int wpage_begin(struct woof_wctx *c, loff_t pos, unsigned int len, struct woof_wpage *p)
+static int wpage_begin(struct woof_wctx *c, loff_t pos, unsigned int len,
+		       struct woof_wpage *p, bool lockless)
 {
 	struct address_space *mapping = c->f->f_mapping;
+	pgoff_t index = pos >> PAGE_SHIFT;
 	struct page *page;
 	int ret;
 
 	p->pos = pos;
 	p->len = len;
-	page = find_lock_page(mapping, pos >> PAGE_SHIFT);
+	page = pc_find(c, index);
 	if (page) {
-		if (PageUptodate(page) && PageDirty(page) && !PageWriteback(page)) {
+		/* no validity check here: wpage_end() checks after the stores */
+		if (lockless && c->lockless && page_in_place(c, page)) {
 			p->page = page;
-			p->slow = false;
+			p->cached = true;
+			p->mode = WP_LOCKLESS;
+			goto mapped;
+		}
+		lock_page(page);
+		if (pc_valid(c, page) && page_writable_in_place(c, page)) {
+			p->page = page;
+			p->cached = true;
+			p->mode = WP_LOCKED;
 			goto mapped;
 		}
 		unlock_page(page);
-		put_page(page);
+		if (!pc_valid(c, page))
+			pc_drop(c, page);
+	} else {
+		page = find_lock_page(mapping, index);
+		if (page) {
+			if (page_writable_in_place(c, page)) {
+				pc_insert(c, index, page);
+				p->page = page;
+				p->cached = false;
+				p->mode = WP_LOCKED;
+				goto mapped;
+			}
+			unlock_page(page);
+			put_page(page);
+		}
 	}
 	ret = wctx_lock(c);
 	if (ret)
@@ -137,7 +277,10 @@ static int wpage_begin(struct woof_wctx *c, loff_t pos, unsigned int len, struct
 	if (ret)
 		return ret;
 	p->page = page;
-	p->slow = true;
+	p->mode = WP_FS;
+	p->cached = false;
+	if (!pc_find(c, index))
+		pc_insert(c, index, page);
 	if (mapping_writably_mapped(mapping))
 		flush_dcache_page(page);
 mapped:
@@ -150,6 +293,11 @@ static inline void *wpage_ptr(struct woof_wpage *p, loff_t pos)
 	return p->base + offset_in_page(pos);
 }
 
+/*
+ * Finish writing a page. -EAGAIN (WP_LOCKLESS only): the page was cleaned
+ * or dropped meanwhile; the caller must store the same bytes again with
+ * wpage_begin(..., false).
+ */
 static int wpage_end(struct woof_wctx *c, struct woof_wpage *p)
 {
 	struct address_space *mapping = c->f->f_mapping;
@@ -157,16 +305,58 @@ static int wpage_end(struct woof_wctx *c, struct woof_wpage *p)
 
 	kunmap_local(p->base);
 	flush_dcache_page(p->page);
-	if (!p->slow) {
+	switch (p->mode) {
+	case WP_LOCKLESS:
+		smp_mb();	/* our stores before the dirty bit: see wpage_begin */
+		/*
+		 * Still dirty, and still in the file: a folio removed from the
+		 * page cache (truncate, hole punch) loses ->mapping and is never
+		 * put back, so the index it was cached at still holds.
+		 */
+		if (PageDirty(p->page) &&
+		    READ_ONCE(page_folio(p->page)->mapping) == c->f->f_mapping)
+			return 0;
+		return -EAGAIN;
+	case WP_LOCKED:
 		unlock_page(p->page);
-		put_page(p->page);
+		if (!p->cached)
+			put_page(p->page);
 		return 0;
+	case WP_FS:
+		break;
 	}
 	ret = mapping->a_ops->write_end(c->f, mapping, p->pos, p->len, p->len, p->page,
 					p->fsdata);
 	if (ret < 0)
 		return ret;
 	return ret == p->len ? 0 : -EIO;
+}
+
+/*
+ * For the append fast path (woof-engine.c): a kernel pointer to
+ * [@pos, @pos + @len) if that range lies in one page that @c keeps
+ * referenced and that is dirty, i.e. may be stored into without a lock;
+ * NULL otherwise. After the stores and one smp_mb(), every page used must
+ * pass woof_wctx_lockless_ok(), else the stores are made again through
+ * the general path (see wpage_begin on why this is safe).
+ */
+void *woof_wctx_lockless_ptr(struct woof_wctx *c, loff_t pos, size_t len)
+{
+	struct page *page;
+
+	if (!c->lockless || offset_in_page(pos) + len > PAGE_SIZE)
+		return NULL;
+	page = pc_find(c, pos >> PAGE_SHIFT);
+	if (!page || !page_in_place(c, page))
+		return NULL;
+	return (u8 *)page_address(page) + offset_in_page(pos);
+}
+
+bool woof_wctx_lockless_ok(struct woof_wctx *c, const void *ptr)
+{
+	struct page *page = virt_to_page(ptr);
+
+	return PageDirty(page) && READ_ONCE(page_folio(page)->mapping) == c->f->f_mapping;
 }
 
 /*
@@ -211,6 +401,41 @@ int woof_file_read(struct file *f, loff_t pos, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Copy [@pos, @pos + @len) of the file of @c, through its cached pages
+ * where it has them. Caller holds the owner's lock (nobody else writes).
+ */
+int woof_wctx_read(struct woof_wctx *c, loff_t pos, void *buf, size_t len)
+{
+	u8 *dst = buf;
+
+	while (len) {
+		size_t off = offset_in_page(pos), n = min_t(size_t, len, PAGE_SIZE - off);
+		pgoff_t index = pos >> PAGE_SHIFT;
+		struct page *page = pc_find(c, index);
+
+		if (page && pc_valid(c, page)) {
+			u8 *base = kmap_local_page(page);
+
+			woof_memcpy(dst, base + off, n);
+			kunmap_local(base);
+		} else {
+			if (page)
+				pc_drop(c, page);
+			page = get_page_uptodate(c->f, index);
+			if (IS_ERR(page))
+				return PTR_ERR(page);
+			pc_insert(c, index, page);
+			memcpy_from_page(dst, page, off, n);
+			put_page(page);
+		}
+		dst += n;
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* One aligned word, read atomically (it never crosses a page). */
 int woof_file_read_u64(struct file *f, loff_t pos, u64 *v)
 {
@@ -220,6 +445,7 @@ int woof_file_read_u64(struct file *f, loff_t pos, u64 *v)
 	if (IS_ERR(page))
 		return PTR_ERR(page);
 	base = kmap_local_page(page);
+	/* pairs with the release stores of writers: the word is complete */
 	*v = smp_load_acquire((u64 *)(base + offset_in_page(pos)));
 	kunmap_local(base);
 	put_page(page);
@@ -231,19 +457,25 @@ int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len
 {
 	const u8 *src = buf;
 	struct woof_wpage p;
+	bool lockless = true;
 	int ret;
 
 	while (len) {
 		unsigned int off = offset_in_page(pos);
 		unsigned int n = min_t(size_t, len, PAGE_SIZE - off);
 
-		ret = wpage_begin(c, pos, n, &p);
+		ret = wpage_begin(c, pos, n, &p, lockless);
 		if (ret)
 			return ret;
-		memcpy(wpage_ptr(&p, pos), src, n);
+		woof_memcpy(wpage_ptr(&p, pos), src, n);
 		ret = wpage_end(c, &p);
+		if (ret == -EAGAIN) {
+			lockless = false;	/* store the same bytes again */
+			continue;
+		}
 		if (ret)
 			return ret;
+		lockless = true;
 		src += n;
 		pos += n;
 		len -= n;
@@ -255,13 +487,19 @@ int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len
 int woof_file_store_u64(struct woof_wctx *c, loff_t pos, u64 v)
 {
 	struct woof_wpage p;
+	bool lockless = true;
 	int ret;
 
-	ret = wpage_begin(c, pos, sizeof(u64), &p);
-	if (ret)
-		return ret;
-	smp_store_release((u64 *)wpage_ptr(&p, pos), v);
-	return wpage_end(c, &p);
+	do {
+		ret = wpage_begin(c, pos, sizeof(u64), &p, lockless);
+		if (ret)
+			return ret;
+		/* readers load it with acquire: what came before is visible first */
+		smp_store_release((u64 *)wpage_ptr(&p, pos), v);
+		ret = wpage_end(c, &p);
+		lockless = false;
+	} while (ret == -EAGAIN);
+	return ret;
 }
 
 /* Atomically set @set and clear @clear in an aligned u32; *@old gets the old value. */
@@ -271,13 +509,14 @@ int woof_file_or_u32(struct woof_wctx *c, loff_t pos, u32 set, u32 clear, u32 *o
 	atomic_t *a;
 	int ret, o;
 
-	ret = wpage_begin(c, pos, sizeof(u32), &p);
+	ret = wpage_begin(c, pos, sizeof(u32), &p, false);
 	if (ret)
 		return ret;
 	a = wpage_ptr(&p, pos);
 	o = atomic_fetch_or((int)set, a);
 	if (clear)
 		atomic_andnot((int)clear, a);
+	/* the RMW result ordered before the caller looks at other fields */
 	smp_mb();
 	if (old)
 		*old = (u32)o;
@@ -290,7 +529,7 @@ int woof_file_cmpxchg_u64(struct woof_wctx *c, loff_t pos, u64 old, u64 new, u64
 	struct woof_wpage p;
 	int ret;
 
-	ret = wpage_begin(c, pos, sizeof(u64), &p);
+	ret = wpage_begin(c, pos, sizeof(u64), &p, false);
 	if (ret)
 		return ret;
 	*cur = cmpxchg64((u64 *)wpage_ptr(&p, pos), old, new);
@@ -301,28 +540,37 @@ int woof_file_cmpxchg_u64(struct woof_wctx *c, loff_t pos, u64 old, u64 new, u64
  * Write a slot at @pos whose header and element [@el, @el + @len) all lie
  * in one page, in the seqlock order readers rely on: stamp 0, flags and
  * trigger, the element, stamp @stamp (release). With !@whole only the
- * opening half is done (stamp 0).
+ * opening half is done (stamp 0). Stored again if a lockless write raced
+ * with writeback: readers see the stamp go 0 and back, which they handle.
  */
 int woof_slot_write(struct woof_wctx *c, loff_t pos, u64 stamp, u32 flags, u32 trigger,
 		    const void *el, size_t len, bool whole)
 {
 	struct woof_slot *sl;
 	struct woof_wpage p;
+	bool lockless = true;
 	int ret;
 
-	ret = wpage_begin(c, pos, whole ? WOOF_SLOT_HEADER_SIZE + len : sizeof(u64), &p);
-	if (ret)
-		return ret;
-	sl = wpage_ptr(&p, pos);
-	WRITE_ONCE(sl->stamp, 0);
-	smp_wmb();
-	if (whole) {
-		WRITE_ONCE(sl->flags, flags);
-		WRITE_ONCE(sl->trigger, trigger);
-		memcpy(sl + 1, el, len);
-		smp_store_release(&sl->stamp, stamp);
-	}
-	return wpage_end(c, &p);
+	do {
+		ret = wpage_begin(c, pos, whole ? WOOF_SLOT_HEADER_SIZE + len : sizeof(u64), &p,
+				  lockless);
+		if (ret)
+			return ret;
+		sl = wpage_ptr(&p, pos);
+		WRITE_ONCE(sl->stamp, 0);
+		/* stamp 0 before the new contents: a reader never takes them for the old */
+		smp_wmb();
+		if (whole) {
+			WRITE_ONCE(sl->flags, flags);
+			WRITE_ONCE(sl->trigger, trigger);
+			woof_memcpy(sl + 1, el, len);
+			/* the contents before the stamp that declares them complete */
+			smp_store_release(&sl->stamp, stamp);
+		}
+		ret = wpage_end(c, &p);
+		lockless = false;
+	} while (ret == -EAGAIN);
+	return ret;
 }
 
 /* Set @set and clear @clear in the header state of @f (a file not being served). */
@@ -330,9 +578,11 @@ void woof_file_mark(struct file *f, u32 set, u32 clear)
 {
 	struct woof_wctx c;
 
+	memset(&c, 0, sizeof(c));
 	woof_wctx_begin(&c, f, WOOF_HEADER_SIZE);
 	woof_file_or_u32(&c, offsetof(struct woof_header, state), set, clear, NULL);
 	woof_wctx_end(&c);
+	woof_wctx_release(&c);
 }
 
 /* ---- headers ------------------------------------------------------------------ */
@@ -650,14 +900,15 @@ out:
  * (CSPOT's WooFCreate semantics with WOOF_CREATE_F_*): an existing WOOF is
  * opened when the geometry matches, refused with EXCL, replaced by an empty
  * one with RESET (built under a temporary name and renamed over it; the
- * replaced file is returned in *@replaced for the caller to mark). A file of
- * that name that is not a WOOF is never touched (-EEXIST).
+ * replaced file is returned in *@replaced for the caller to mark; *@created
+ * says whether a new file was made). A file of that name that is not a
+ * WOOF is never touched (-EEXIST).
  * Returns the WOOF's file (header in @h). Caller holds ns->lock.
  */
 struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 			      const char *name, u64 element_size, u64 history_size,
 			      u32 woof_flags, umode_t mode, u32 cflags,
-			      struct woof_header *h, struct file **replaced)
+			      struct woof_header *h, struct file **replaced, bool *created)
 {
 	struct woof_header *nh;
 	struct file *old, *f, *again;
@@ -665,6 +916,7 @@ struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 	int tries, ret;
 
 	*replaced = NULL;
+	*created = false;
 	nh = kzalloc(sizeof(*nh), GFP_KERNEL);
 	if (!nh)
 		return ERR_PTR(-ENOMEM);
@@ -741,6 +993,7 @@ struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 			*h = *nh;
 		}
 		*replaced = old;
+		*created = true;
 		goto done;
 	}
 	f = ERR_PTR(-EAGAIN);

@@ -34,6 +34,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <uapi/linux/woof.h>
 
@@ -46,11 +47,27 @@
 
 struct woof_nsdev;
 
-/* A series of writes to one backing file (woof-file.c). */
+#define WOOF_PCACHE		4	/* pages a served WOOF keeps referenced */
+
+/*
+ * Writes to one backing file (woof-file.c), and a few of its pages kept
+ * referenced from one operation to the next (the header, the undo slot,
+ * the slot being appended to) so an append needs no page-cache look-up.
+ * A cached page is used only after checking, under its page lock, that it
+ * still belongs to the file at that index. Used under its owner's lock.
+ */
 struct woof_wctx {
 	struct file *f;
 	loff_t need;			/* the file must be this long */
 	bool locked;			/* holds freeze protection and i_rwsem */
+	bool lockless;			/* cached dirty pages may be written unlocked */
+	bool whole_page_blocks;		/* block size >= page size */
+	unsigned long tick;
+	struct {
+		struct page *page;	/* referenced, or NULL */
+		pgoff_t index;
+		unsigned long used;
+	} pc[WOOF_PCACHE];
 };
 
 struct kwoof {
@@ -126,6 +143,85 @@ struct woof_wfile {
 	u64 mark;			/* poll: EPOLLIN while seq > mark */
 };
 
+/*
+ * Small copies by 8-byte words. memcpy() and copy_{from,to}_user() use
+ * "rep movsb" on CPUs with ERMS, which has a start-up cost that dominates
+ * copies of a few dozen bytes (and costs a round trip per byte under qemu
+ * TCG). Everything on the append path is 8-byte aligned (slots, structs,
+ * bounce buffers); anything else goes to the generic routines.
+ */
+#define WOOF_SMALL_COPY 1024
+
+static __always_inline bool woof_small_aligned(const void *a, const void *b, size_t n)
+{
+	return n <= WOOF_SMALL_COPY && IS_ALIGNED((unsigned long)a | (unsigned long)b | n, 8);
+}
+
+static __always_inline void woof_memcpy(void *dst, const void *src, size_t n)
+{
+	if (woof_small_aligned(dst, src, n)) {
+		u64 *d = dst;
+		const u64 *s = src;
+
+		for (; n; n -= 8)
+			WRITE_ONCE(*d++, READ_ONCE(*s++));
+	} else {
+		memcpy(dst, src, n);
+	}
+}
+
+static __always_inline void woof_memzero(void *dst, size_t n)
+{
+	if (woof_small_aligned(dst, dst, n)) {
+		u64 *d = dst;
+
+		for (; n; n -= 8)
+			WRITE_ONCE(*d++, 0);
+	} else {
+		memset(dst, 0, n);
+	}
+}
+
+/* copy_from_user() returning 0 or -EFAULT. */
+static __always_inline int woof_copy_from_user(void *dst, const void __user *src, size_t n)
+{
+	if (woof_small_aligned(dst, (const void __force *)src, n)) {
+		const u64 __user *s = src;
+		u64 *d = dst;
+
+		if (!user_access_begin(src, n))
+			return -EFAULT;
+		for (; n; n -= 8)
+			unsafe_get_user(*d++, s++, efault);
+		user_access_end();
+		return 0;
+efault:
+		user_access_end();
+		return -EFAULT;
+	}
+	return copy_from_user(dst, src, n) ? -EFAULT : 0;
+}
+
+/* copy_to_user() returning 0 or -EFAULT. */
+static __always_inline int woof_copy_to_user(void __user *dst, const void *src, size_t n)
+{
+	if (woof_small_aligned((const void __force *)dst, src, n)) {
+		u64 __user *d = dst;
+		const u64 *s = src;
+
+		if (!user_access_begin(dst, n))
+			return -EFAULT;
+		for (; n; n -= 8)
+			unsafe_put_user(*s++, d++, efault);
+		user_access_end();
+		return 0;
+efault:
+		user_access_end();
+		return -EFAULT;
+	}
+	return copy_to_user(dst, src, n) ? -EFAULT : 0;
+}
+
 static inline void woof_ns_get(struct woof_nsdev *ns)
 {
 	get_device(&ns->dev);
@@ -142,6 +238,10 @@ int woof_file_read(struct file *f, loff_t pos, void *buf, size_t len);
 int woof_file_read_u64(struct file *f, loff_t pos, u64 *v);
 void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need);
 void woof_wctx_end(struct woof_wctx *c);
+void woof_wctx_release(struct woof_wctx *c);
+int woof_wctx_read(struct woof_wctx *c, loff_t pos, void *buf, size_t len);
+void *woof_wctx_lockless_ptr(struct woof_wctx *c, loff_t pos, size_t len);
+bool woof_wctx_lockless_ok(struct woof_wctx *c, const void *ptr);
 int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len);
 int woof_file_store_u64(struct woof_wctx *c, loff_t pos, u64 v);
 int woof_file_or_u32(struct woof_wctx *c, loff_t pos, u32 set, u32 clear, u32 *old);
@@ -155,7 +255,7 @@ struct file *woof_open_existing(struct woof_nsdev *ns, const struct path *dir,
 struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 			      const char *name, u64 element_size, u64 history_size,
 			      u32 woof_flags, umode_t mode, u32 cflags,
-			      struct woof_header *h, struct file **replaced);
+			      struct woof_header *h, struct file **replaced, bool *created);
 int woof_unlink_file(struct woof_nsdev *ns, const struct path *dir,
 		     const char *name, struct file *expect);
 int woof_mkdir_meta(struct woof_nsdev *ns);
@@ -185,7 +285,16 @@ long woof_ioc_trigger_done(struct woof_nsdev *ns, void __user *arg);
 long woof_ioc_trigger_claim(struct woof_nsdev *ns, void __user *arg);
 long woof_ioc_trigger_info(struct woof_nsdev *ns, void __user *arg);
 
+/* ---- woof-genl.c: the generic netlink family "woof" ---- */
+int woof_genl_init(void);
+void woof_genl_exit(void);
+void woof_genl_ns_event(const struct woof_nsdev *ns, bool mounted);
+void woof_genl_woof_event(const struct woof_nsdev *ns, const struct kwoof *w,
+			  const char *name, bool created, bool replaced);
+void woof_genl_overrun(const struct kwoof *w, u64 seq, u64 overruns);
+
 /* ---- woof-main.c ---- */
+u64 woof_features(void);
 int woof_copy_in(void *k, size_t ksize, const void __user *u);
 int woof_copy_out(void __user *u, const void *k, size_t ksize);
 struct kwoof *woof_ns_get_woof(struct woof_nsdev *ns, const char *name);

@@ -31,6 +31,9 @@
 
 #include "woof-int.h"
 
+#define CREATE_TRACE_POINTS
+#include "woof_trace.h"
+
 static DEFINE_MUTEX(woof_global_lock);
 static LIST_HEAD(woof_namespaces);
 static unsigned int woof_ns_count;
@@ -40,7 +43,12 @@ static struct class *woof_class;
 
 #define WOOF_FEATURES (WOOF_FEAT_NS | WOOF_FEAT_WOOF | WOOF_FEAT_MMAP | WOOF_FEAT_APPEND | \
 		       WOOF_FEAT_BATCH | WOOF_FEAT_WAIT | WOOF_FEAT_TRIGGERS |	  \
-		       WOOF_FEAT_BACKPRESSURE)
+		       WOOF_FEAT_BACKPRESSURE | WOOF_FEAT_GENL | WOOF_FEAT_TRACE)
+
+u64 woof_features(void)
+{
+	return WOOF_FEATURES;
+}
 
 /* ---- argument structs ------------------------------------------------------------ */
 
@@ -53,6 +61,9 @@ int woof_copy_in(void *k, size_t ksize, const void __user *u)
 {
 	u32 usize;
 
+	/* the common case in one copy: the caller's struct is ours */
+	if (!woof_copy_from_user(k, u, ksize) && *(const u32 *)k == ksize)
+		return 0;
 	if (get_user(usize, (const u32 __user *)u))
 		return -EFAULT;
 	if (usize < ksize)
@@ -67,7 +78,7 @@ int woof_copy_out(void __user *u, const void *k, size_t ksize)
 {
 	size_t n = min_t(size_t, *(const u32 *)k, ksize);
 
-	return copy_to_user(u, k, n) ? -EFAULT : 0;
+	return woof_copy_to_user(u, k, n);
 }
 
 /* 0 if @name (an array of @cap bytes) is a valid namespace name. */
@@ -135,12 +146,10 @@ static void ns_drop(struct woof_nsdev *ns, struct kwoof *w, u32 state)
 	kwoof_put(w);
 }
 
-/* Mark a file the kernel does not serve (REMOVED / REPLACED) and wake nobody. */
+/* Mark a file the kernel does not serve (REMOVED / REPLACED). */
 static void mark_unserved(struct file *f, u32 state)
 {
-	woof_file_begin(f);
-	woof_file_or_u32(f, WOOF_HDR_POS(state), state, 0, NULL);
-	woof_file_end(f);
+	woof_file_mark(f, state, 0);
 }
 
 /* The WOOF @name of @ns, served; a reference for the caller. */
@@ -176,6 +185,7 @@ static long woof_ioc_create(struct woof_nsdev *ns, struct file *file, void __use
 	struct woof_header *h;
 	struct woof_open a;
 	struct kwoof *w, *old;
+	bool created, was_replaced = false;
 	u64 slots;
 	long ret;
 
@@ -208,7 +218,7 @@ static long woof_ioc_create(struct woof_nsdev *ns, struct file *file, void __use
 		goto unlock;
 	}
 	f = woof_create_file(ns, &ns->dir, a.name, a.element_size, a.history_size,
-			     a.woof_flags, a.mode ? a.mode : 0664, a.flags, h, &replaced);
+			     a.woof_flags, a.mode ? a.mode : 0664, a.flags, h, &replaced, &created);
 	if (IS_ERR(f)) {
 		w = ERR_CAST(f);
 		goto unlock;
@@ -220,6 +230,7 @@ static long woof_ioc_create(struct woof_nsdev *ns, struct file *file, void __use
 		else
 			mark_unserved(replaced, WOOF_STATE_REPLACED);
 		fput(replaced);
+		was_replaced = true;
 	}
 	w = ns_serve(ns, f, h, a.name);
 unlock:
@@ -227,6 +238,8 @@ unlock:
 	kfree(h);
 	if (IS_ERR(w))
 		return PTR_ERR(w);
+	if (created)
+		woof_genl_woof_event(ns, w, a.name, true, was_replaced);
 	ret = kwoof_install_fd(w, &a, arg);
 	kwoof_put(w);
 	return ret;
@@ -302,6 +315,8 @@ static long woof_ioc_remove(struct woof_nsdev *ns, struct file *file, void __use
 	}
 	mutex_unlock(&ns->lock);
 	kfree(h);
+	if (!ret)
+		woof_genl_woof_event(ns, NULL, a.name, false, false);
 	return ret;
 }
 
@@ -452,6 +467,7 @@ static void woof_ns_kill(struct woof_nsdev *ns)
 	cdev_device_del(&ns->cdev, &ns->dev);
 	ida_free(&woof_minors, MINOR(ns->dev.devt));
 	woof_ns_count--;
+	woof_genl_ns_event(ns, false);
 	woof_ns_put(ns);	/* the mount's */
 }
 
@@ -562,6 +578,7 @@ static long woof_ioc_ns_mount(void __user *arg)
 	woof_ns_count++;
 	a.dev_major = MAJOR(ns->dev.devt);
 	a.dev_minor = MINOR(ns->dev.devt);
+	woof_genl_ns_event(ns, true);
 	mutex_unlock(&woof_global_lock);
 	/* mounted: a failed copy-out does not undo it, as with other ioctls' out fields */
 	return woof_copy_out(arg, &a, sizeof(a));
@@ -688,7 +705,7 @@ static long woof_ioc_version(void __user *arg)
 		return -EINVAL;
 	a.api_version = WOOF_KAPI_VERSION;
 	a.format_version = WOOF_FORMAT_VERSION;
-	a.features = WOOF_FEATURES;
+	a.features = woof_features();
 	a.ns_max = WOOF_NS_MAX;
 	mutex_lock(&woof_global_lock);
 	a.ns_count = woof_ns_count;
@@ -743,12 +760,17 @@ static int __init woof_init(void)
 		ret = PTR_ERR(woof_class);
 		goto unregister;
 	}
-	ret = misc_register(&woof_control);
+	ret = woof_genl_init();
 	if (ret)
 		goto destroy;
+	ret = misc_register(&woof_control);
+	if (ret)
+		goto genl;
 	pr_info("woof: /dev/woof/control ready (api %u, format %u)\n", WOOF_KAPI_VERSION,
 		WOOF_FORMAT_VERSION);
 	return 0;
+genl:
+	woof_genl_exit();
 destroy:
 	class_destroy(woof_class);
 unregister:
@@ -767,6 +789,7 @@ static void __exit woof_exit(void)
 		woof_ns_kill(ns);
 	}
 	mutex_unlock(&woof_global_lock);
+	woof_genl_exit();
 	class_destroy(woof_class);
 	unregister_chrdev_region(woof_devt, WOOF_NS_MAX);
 	ida_destroy(&woof_minors);

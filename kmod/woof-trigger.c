@@ -27,12 +27,14 @@
 #include <linux/uio.h>
 
 #include "woof-int.h"
+#include "woof_trace.h"
 
 int woof_triggers_init(struct woof_nsdev *ns)
 {
 	struct file *f, *replaced;
 	struct woof_header *h;
 	struct kwoof *w;
+	bool created;
 	u64 floor;
 	int ret;
 
@@ -43,7 +45,7 @@ int woof_triggers_init(struct woof_nsdev *ns)
 	if (!h)
 		return -ENOMEM;
 	f = woof_create_file(ns, &ns->meta, WOOF_TRIGGERS_FILE, sizeof(struct woof_trigger),
-			     WOOF_TRIGGERS_HISTORY, 0, 0664, 0, h, &replaced);
+			     WOOF_TRIGGERS_HISTORY, 0, 0664, 0, h, &replaced, &created);
 	if (f == ERR_PTR(-EEXIST))	/* another history: use it as it is */
 		f = woof_open_existing(ns, &ns->meta, WOOF_TRIGGERS_FILE, h);
 	if (IS_ERR(f)) {
@@ -96,13 +98,15 @@ int woof_trigger_append(struct woof_nsdev *ns, struct kwoof *w, u64 s,
 		goto out;
 	}
 	tr = log->bounce;
-	memset(tr, 0, sizeof(*tr));
+	woof_memzero(tr, sizeof(*tr));
 	tr->woof_seq = s;
 	tr->woof_ctime = w->create_time_ns;
 	tr->put_time_ns = ktime_get_real_ns();
 	strscpy(tr->woof, w->name, sizeof(tr->woof));
 	strscpy(tr->handler, handler, sizeof(tr->handler));
 	ret = kwoof_commit_bounce(log, tnum);
+	if (!ret)
+		trace_woof_trigger(ns->name, *tnum, w->name, s, handler);
 out:
 	mutex_unlock(&log->lock);
 	return ret;
@@ -129,6 +133,7 @@ static int read_entry(struct woof_nsdev *ns, u64 t, struct woof_trigger *tr)
 			     tr, sizeof(*tr));
 	if (ret)
 		return ret;
+	/* the copy before the second load of the stamp (seqlock reader) */
 	smp_rmb();
 	ret = woof_file_read_u64(log->file, WOOF_SLOT_POS(log, idx), &stamp);
 	if (ret)
@@ -264,9 +269,9 @@ long woof_ioc_trigger_done(struct woof_nsdev *ns, void __user *arg)
 	} else if (a.floor > log->seq) {
 		ret = -ERANGE;
 	} else if (a.floor > ns->done_floor) {
-		woof_file_begin(log->file);
-		ret = woof_file_store_u64(log->file, WOOF_HDR_POS(done_floor), a.floor);
-		woof_file_end(log->file);
+		woof_wctx_begin(&log->wc, log->file, log->file_size);
+		ret = woof_file_store_u64(&log->wc, WOOF_HDR_POS(done_floor), a.floor);
+		woof_wctx_end(&log->wc);
 		if (!ret)
 			WRITE_ONCE(ns->done_floor, a.floor);
 	}
@@ -376,14 +381,15 @@ long woof_ioc_trigger_claim(struct woof_nsdev *ns, void __user *arg)
 	if (!ret)
 		ret = copy_element_out(w, idx, u64_to_user_ptr(a.element), w->element_size);
 	if (!ret) {
-		woof_file_begin(w->file);
-		ret = woof_file_or_u32(w->file, WOOF_SLOT_POS(w, idx) +
+		woof_wctx_begin(&w->wc, w->file, w->file_size);
+		ret = woof_file_or_u32(&w->wc, WOOF_SLOT_POS(w, idx) +
 				       offsetof(struct woof_slot, flags), 0,
 				       WOOF_SLOT_PENDING | WOOF_SLOT_WAITER, &old);
-		woof_file_end(w->file);
+		woof_wctx_end(&w->wc);
 	}
 	if (!ret)
 		w->claims++;
+	trace_woof_trigger_claim(ns->name, a.trigger, s, ret, !ret && !(old & WOOF_SLOT_PENDING));
 	mutex_unlock(&w->lock);
 	if (!ret) {
 		wake_up_all(&w->wq);

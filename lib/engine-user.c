@@ -261,10 +261,18 @@ static inline void lock_release(struct woof_map *m)
 	__atomic_exchange_n(&m->hdr->lock, 0, __ATOMIC_SEQ_CST);
 }
 
-/* Take @m's append lock as this process (for the dispatcher's claims). */
-int user_lock(struct woof_map *m)
+/*
+ * Take @m's append lock as this process without waiting for a live holder
+ * (the dispatcher's claims must not stall its event loop behind a stopped
+ * appender): spin briefly; a dead holder is taken over and repaired; a
+ * live one gives -EAGAIN.
+ */
+int user_trylock(struct woof_map *m)
 {
+	__u64 *lock = &m->hdr->lock;
 	uint64_t tok;
+	__u64 cur;
+	unsigned int n;
 	int ret;
 
 	if (!m->writable)
@@ -272,8 +280,21 @@ int user_lock(struct woof_map *m)
 	ret = owner_token(m->ns, &tok);
 	if (ret)
 		return ret;
-	lock_acquire(m, tok);
-	return 0;
+	for (n = 0; n < 4096; n++) {
+		cur = 0;
+		if (__atomic_compare_exchange_n(lock, &cur, tok, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 0;
+		cpu_relax();
+	}
+	cur = __atomic_load_n(lock, __ATOMIC_RELAXED);
+	if (cur && !owner_alive(m->ns, cur) &&
+	    __atomic_compare_exchange_n(lock, &cur, tok, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		repair(m);
+		return 0;
+	}
+	return -EAGAIN;
 }
 
 void user_unlock(struct woof_map *m)
@@ -394,9 +415,11 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 
 	for (;;) {
 		lock_acquire(m, tok);
-		if (map_stale(m)) {
+		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+		if (state & (WOOF_STATE_KERNEL | WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
+			/* the module may have taken the file over while we waited */
 			lock_release(m);
-			return -ESTALE;
+			return state & WOOF_STATE_KERNEL ? -EBUSY : -ESTALE;
 		}
 		s = h->seq_no + 1;
 		sl = map_slot(m, (s - 1) % H);

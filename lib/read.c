@@ -13,7 +13,8 @@
  * Waiting (woof_wait) sleeps on a futex on the low 32 bits of seq_no. A
  * waiter sets wait_flag before it sleeps; an appender that sees the flag
  * clears it and wakes everybody, so appends cost nothing while nobody
- * waits.
+ * waits. A process that may only read the WOOF cannot set the flag: it
+ * sleeps on the same futex but looks again every 10 ms.
  */
 #include <errno.h>
 #include <limits.h>
@@ -119,6 +120,14 @@ int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
 			}
 			if (left.tv_sec < 0)
 				return -ETIMEDOUT;
+		}
+		if (!m->writable && (timeout_ms < 0 || left.tv_sec > 0 || left.tv_nsec > 10000000L)) {
+			left.tv_sec = 0;	/* nobody will wake us: look again soon */
+			left.tv_nsec = 10000000L;
+			if (futex(seq_word(h), FUTEX_WAIT, (uint32_t)cur, &left) < 0 &&
+			    errno == EINTR)
+				return -EINTR;
+			continue;
 		}
 		if (futex(seq_word(h), FUTEX_WAIT, (uint32_t)cur,
 			  timeout_ms >= 0 ? &left : NULL) < 0) {

@@ -23,7 +23,15 @@
  * Its own failures exit 2 (bad environment, no element) or 127 (no such
  * function) with a one-line reason on stderr, which dispatcherd logs.
  *
- * This is a program's main(), not library code: it may print.
+ * Steps 1, 3 and 4 are functions (woof-shepherd.h) that dispatcherd's
+ * woof-runner shares for the zygote and warm runtimes, where the function
+ * lives in a shared object NAME.so and is called in a forked child or in
+ * a long-lived worker: the same look-up rules, the same WOOF * and the
+ * same exit convention in every runtime. Built with
+ * -DWOOF_SHEPHERD_NO_MAIN, this file is just those functions.
+ *
+ * This is a program's main() and its helpers, not library code: it may
+ * print (to stderr, which dispatcherd logs).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,9 +43,141 @@
 #include <unistd.h>
 
 #include "woofc.h"
+#include "woof-shepherd.h"
 
-typedef int (*woof_handler_fn)(WOOF *wf, unsigned long seq_no, void *element);
+int woof_shepherd_find(struct woof_shepherd *s, void *dl, const char *name, char *why,
+		       size_t why_len)
+{
+	struct link_map *lm = NULL, *own = NULL;
+	char none[1];
+	Dl_info info;
+	void *sym;
 
+	if (!why || !why_len) {
+		why = none;
+		why_len = sizeof(none);
+	}
+	s->fn = NULL;
+	dlerror();
+	sym = dlsym(dl ? dl : RTLD_DEFAULT, name);
+	if (!sym) {
+		if (dl)
+			snprintf(why, why_len, "no function '%s' in the handler's shared object "
+				 "(name the function like the handler; build with -fPIC -shared)",
+				 name);
+		else
+			snprintf(why, why_len, "no function '%s' in this program (name it like the "
+				 "handler file, or set WOOF_HANDLER; link with -Wl,--export-dynamic: "
+				 "pkg-config --libs woof-handler)", name);
+		return WOOF_SHEPHERD_NOFN;
+	}
+	if (!dladdr1(sym, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm) {
+		snprintf(why, why_len, "'%s': cannot tell where it is defined", name);
+		return WOOF_SHEPHERD_NOFN;
+	}
+	if (dl) {
+		/* in that object itself, not in libwoof, libc or another dependency */
+		if (dlinfo(dl, RTLD_DI_LINKMAP, &own) != 0 || !own || own != lm) {
+			snprintf(why, why_len, "'%s' is not defined in %s but in %s", name,
+				 own && own->l_name ? own->l_name : "the handler's shared object",
+				 lm->l_name && lm->l_name[0] ? lm->l_name : "the program");
+			return WOOF_SHEPHERD_NOFN;
+		}
+	} else if (lm->l_name && lm->l_name[0]) {
+		/* the program itself has the empty name */
+		snprintf(why, why_len, "'%s' is not defined in this program but in %s", name,
+			 lm->l_name);
+		return WOOF_SHEPHERD_NOFN;
+	}
+	s->fn = (woof_handler_fn)sym;
+	return WOOF_SHEPHERD_OK;
+}
+
+void woof_shepherd_close(struct woof_shepherd *s)
+{
+	if (s->wf)
+		WooFFree(s->wf);
+	s->wf = NULL;
+	s->woof[0] = '\0';
+}
+
+/* The WOOF for a call: the kept one if it still is that WOOF's file. */
+static WOOF *open_woof(struct woof_shepherd *s, const char *woof)
+{
+	WOOF *wf;
+
+	if (s->wf && strcmp(s->woof, woof) == 0 &&
+	    !(__atomic_load_n(&s->wf->shared->state, __ATOMIC_ACQUIRE) &
+	      (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)))
+		return s->wf;
+	woof_shepherd_close(s);
+	wf = WooFOpen(woof);
+	if (wf && s->keep_open) {
+		s->wf = wf;
+		snprintf(s->woof, sizeof(s->woof), "%s", woof);
+	}
+	return wf;
+}
+
+int woof_shepherd_call(struct woof_shepherd *s, const char *woof, unsigned long seq,
+		       void *el, int *ret)
+{
+	WOOF *wf;
+	int r;
+
+	/* 3. the WOOF, as CSPOT's handlers see it */
+	wf = open_woof(s, woof);
+	if (!wf) {
+		fprintf(stderr, "%s: cannot open WOOF '%s': %s\n", s->prog ? s->prog : "woof",
+			woof, strerror(errno));
+		fflush(stderr);
+		return WOOF_SHEPHERD_SETUP;
+	}
+
+	/* 4. the call */
+	r = s->fn(wf, seq, el);
+	fflush(stdout);
+	fflush(stderr);
+	if (wf != s->wf)
+		WooFFree(wf);
+	if (ret)
+		*ret = r;
+	return r >= 0 ? WOOF_SHEPHERD_OK : WOOF_SHEPHERD_FAILED;
+}
+
+/* Read the whole element from @fd (from offset 0). */
+int woof_shepherd_read_element(int fd, void **el, size_t *size)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size < 0)
+		return -EINVAL;
+	*size = (size_t)st.st_size;
+	buf = malloc(*size ? *size : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < *size) {
+		ssize_t r = pread(fd, buf + got, *size - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
+
+			free(buf);
+			return -e;
+		}
+		got += (size_t)r;
+	}
+	*el = buf;
+	return 0;
+}
+
+#ifndef WOOF_SHEPHERD_NO_MAIN
 static const char *prog = "woof-shepherd";
 
 static int die(int status, const char *fmt, const char *a, const char *b)
@@ -55,44 +195,15 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* Read the whole element from @fd (from offset 0). */
-static void *read_element(int fd, size_t *size)
-{
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-
-	if (fstat(fd, &st) < 0 || st.st_size < 0)
-		return NULL;
-	*size = (size_t)st.st_size;
-	buf = malloc(*size ? *size : 1);
-	if (!buf)
-		return NULL;
-	while (got < *size) {
-		ssize_t r = pread(fd, buf + got, *size - got, (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			free(buf);
-			return NULL;
-		}
-		got += (size_t)r;
-	}
-	return buf;
-}
-
 int main(int argc, char **argv)
 {
+	struct woof_shepherd sh = { 0 };
 	const char *name, *woof, *seq_s, *fd_s;
-	struct link_map *lm = NULL;
-	woof_handler_fn fn;
-	Dl_info info;
 	unsigned long seq;
 	size_t size = 0;
+	char why[512];
 	char *end;
-	void *sym, *el;
-	WOOF *wf;
+	void *el = NULL;
 	int fd, ret;
 
 	(void)argc;
@@ -100,6 +211,7 @@ int main(int argc, char **argv)
 	if (!name || !*name)
 		name = argv[0] ? base_name(argv[0]) : "";
 	prog = name[0] ? name : prog;
+	sh.prog = prog;
 
 	woof = getenv("WOOF_CALL_WOOF");
 	seq_s = getenv("WOOF_CALL_SEQ");
@@ -112,39 +224,21 @@ int main(int argc, char **argv)
 		return die(2, "bad WOOF_CALL_SEQ '%s'%s", seq_s, "");
 
 	/* 1. the function, in this program (not a same-named library function) */
-	dlerror();
-	sym = dlsym(RTLD_DEFAULT, name);
-	if (!sym)
-		return die(127, "no function '%s' in this program (name it like the handler "
-			   "file, or set WOOF_HANDLER; link with -Wl,--export-dynamic: "
-			   "pkg-config --libs woof-handler)%s", name, "");
-	if (!dladdr1(sym, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
-	    (lm->l_name && lm->l_name[0]))
-		return die(127, "'%s' is not defined in this program but in %s", name,
-			   lm && lm->l_name ? lm->l_name : "a library");
-	fn = (woof_handler_fn)sym;
+	if (woof_shepherd_find(&sh, NULL, name, why, sizeof(why)) != WOOF_SHEPHERD_OK)
+		return die(127, "%s%s", why, "");
 
 	/* 2. the element dispatcherd claimed for this call */
 	fd_s = getenv("WOOF_CALL_FD");
 	fd = fd_s && *fd_s ? atoi(fd_s) : 3;
-	el = read_element(fd, &size);
-	if (!el)
+	ret = woof_shepherd_read_element(fd, &el, &size);
+	if (ret)
 		return die(2, "cannot read the element from fd %s: %s", fd_s ? fd_s : "3",
-			   strerror(errno ? errno : EIO));
+			   strerror(-ret));
 	close(fd);
 
-	/* 3. the WOOF, as CSPOT's handlers see it */
-	wf = WooFOpen(woof);
-	if (!wf) {
-		free(el);
-		return die(2, "cannot open WOOF '%s': %s", woof, strerror(errno));
-	}
-
-	/* 4. the call */
-	ret = fn(wf, seq, el);
-	fflush(stdout);
-	fflush(stderr);
-	WooFFree(wf);
+	/* 3. + 4. the WOOF, as CSPOT's handlers see it, and the call */
+	ret = woof_shepherd_call(&sh, woof, seq, el, NULL);
 	free(el);
-	return ret >= 0 ? 0 : 1;
+	return ret;
 }
+#endif /* WOOF_SHEPHERD_NO_MAIN */

@@ -11,6 +11,14 @@
  * A claim takes the target WOOF's append lock for the few instructions it
  * needs, so it sees no append half done: the element committed with this
  * trigger (its slot carries the trigger's number) or it never will (orphan).
+ * It never waits for a live appender (that one may be stopped): it says
+ * -EAGAIN and the dispatcher tries again later.
+ *
+ * woof_triggers_listen() replaces whatever socket is bound: a dispatcher
+ * must hold the namespace's dispatcherd.lock (flock) before it listens.
+ * The log, the owners table and the socket are created with the caller's
+ * uid and umask: a dispatcher running as root hands them to the handlers'
+ * user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -262,9 +270,12 @@ int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_trig
 	if (m->hdr->create_time_ns != tr->woof_ctime)
 		goto out;
 	ret = -EMSGSIZE;
-	if (el_size < m->element_size)
+	if (el_size < m->element_size) {
+		if (claim)
+			claim->element_size = m->element_size;
 		goto out;
-	ret = user_lock(m);
+	}
+	ret = user_trylock(m);
 	if (ret)
 		goto out;
 

@@ -143,7 +143,7 @@ WOOF_HIDDEN void owners_atfork_child(struct woof_ns *ns);
 WOOF_HIDDEN int user_map_at(int dirfd, const char *name, struct woof_map *m);
 WOOF_HIDDEN int user_create_at(int dirfd, const char *name,
 			       const struct woof_create_opts *o, struct woof_map *m);
-WOOF_HIDDEN int user_lock(struct woof_map *m);
+WOOF_HIDDEN int user_trylock(struct woof_map *m);
 WOOF_HIDDEN void user_unlock(struct woof_map *m);
 
 /* ---- triggers.c ---- */

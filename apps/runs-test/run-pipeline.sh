@@ -90,7 +90,16 @@ trap cleanup EXIT
 mkdir -p "$ns" && ns=$(cd "$ns" && pwd) || exit 1
 
 echo "== namespace $ns"
-"$woofctl" ns init "$ns" >/dev/null || exit 1
+# As root, the namespace belongs to nobody: dispatcherd runs a namespace's
+# handlers as its owner, and the handlers put to the WOOFs runstat-start
+# creates, so those must be the same user's.
+as_owner=()
+if [ "$(id -u)" = 0 ]; then
+	chmod 755 "$tmp"
+	chown 65534:65534 "$ns" || exit 1
+	as_owner=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+"${as_owner[@]}" "$woofctl" ns init "$ns" >/dev/null || exit 1
 for h in RHandler SHandler KHandler; do
 	cp "$apps/$h" "$ns/$h" || exit 1
 done
@@ -109,7 +118,7 @@ fi
 
 base=runstat
 echo "== runstat-start -N $ns -W $base ${start_args[*]}"
-"$apps/runstat-start" -N "$ns" -W "$base" "${start_args[@]}" || exit 1
+"${as_owner[@]}" "$apps/runstat-start" -N "$ns" -W "$base" "${start_args[@]}" || exit 1
 t0=$(date +%s.%N)
 echo "== runstat-wait -N $ns -W $base -t $timeout -v"
 if ! "$apps/runstat-wait" -N "$ns" -W "$base" -t "$timeout" -v >"$tmp/pipeline.out"; then

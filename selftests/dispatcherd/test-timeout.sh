@@ -18,17 +18,16 @@ tool create w 64 && tool create results 64 || fail "create"
 start_daemon
 t0=$(date +%s%N)
 tool put w sleepy 1 1 && tool put w rec 2 2 || fail "put"
-wait_for 10 grep -q "^call 1 state=running .*pid=[1-9]" "$NS/.woof/status" ||
-	fail "sleepy never showed as running"
-pid=$(sed -n 's/^call 1 state=running .*pid=\([0-9]*\) .*/\1/p' "$NS/.woof/status")
 wait_final 2 15 || fail "calls did not end within 15 s"
 t1=$(date +%s%N)
 [ "$(count_records 'trigger=1 .*state=failed reason=timeout .*signal=9 .*handler=sleepy$')" = 1 ] ||
 	fail "sleepy not recorded failed/timeout with signal 9"
+pid=$("$DISPATCHERD_DUMP" -N "$NS" calls -t 1 | sed -n 's/.*state=failed .* pid=\([0-9]*\) .*/\1/p')
+[ -n "$pid" ] && [ "$pid" != 0 ] || fail "no pid in sleepy's final record"
 [ "$(count_records 'trigger=2 .*state=done ')" = 1 ] || fail "rec did not run"
 ms=$(( (t1 - t0) / 1000000 ))
 [ $ms -lt 8000 ] || fail "timeout took $ms ms (limit 1 s)"
-[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && fail "sleepy (pid $pid) is still alive"
+kill -0 "$pid" 2>/dev/null && fail "sleepy (pid $pid) is still alive"
 "$DISPATCHERD_DUMP" -N "$NS" log | grep -q "^T1 out sleepy handler at w 1" || fail "sleepy's output lost"
 "$DISPATCHERD_DUMP" -N "$NS" log | grep -q "^T1 note failed: killed after its timeout of 1000 ms" ||
 	fail "no timeout note"

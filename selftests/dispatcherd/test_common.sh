@@ -31,12 +31,14 @@ unset WOOFC_DIR
 skip() { echo "SKIP: $*"; exit 77; }
 
 show_state() {
+	echo "---- $NS"
+	ls -la "$NS" "$NS/.woof" 2>&1 | head -n 30
 	echo "---- dispatcherd log ($DLOG)"
 	tail -n 40 "$DLOG" 2>/dev/null
 	echo "---- .woof/status"
-	cat "$NS/.woof/status" 2>/dev/null | head -n 40
+	head -n 40 "$NS/.woof/status" 2>&1
 	echo "---- last call records"
-	"$DISPATCHERD_DUMP" -N "$NS" calls 2>/dev/null | tail -n 20
+	"$DISPATCHERD_DUMP" -N "$NS" calls 2>&1 | tail -n 20
 }
 
 fail() {
@@ -103,7 +105,7 @@ start_daemon() {
 	# shellcheck disable=SC2086
 	"$DISPATCHERD" -N "$NS" -v ${DISP_DAEMON_ARGS:-} "$@" >>"$DLOG" 2>&1 &
 	DPID=$!
-	wait_for 10 daemon_ready || fail "dispatcherd did not get ready"
+	wait_for 30 daemon_ready || fail "dispatcherd did not get ready within 30 s"
 }
 
 # stop_daemon: SIGTERM and wait; prints nothing, returns its exit status

@@ -6,8 +6,9 @@
  * too large, non-zero tail), unknown flags, non-zero reserved fields, bad
  * names (empty, '.', '..', '/', control characters, too long), wrong
  * element size, bad pointers, permissions (non-root, read-only fds, device
- * node mode), non-WOOF files and symbolic links in the namespace, and the
- * behaviour of fds after a detaching unmount.
+ * node mode), non-WOOF files and symbolic links in the namespace, the
+ * behaviour of fds after a detaching unmount, and taking a file over from
+ * a user-space appender holding its lock word (dead: repaired; alive: EBUSY).
  */
 #include "kmod-test.h"
 
@@ -673,6 +674,111 @@ static void test_detach(void)
 	close(n2.ctl);
 }
 
+/* A WOOF file as the user-space engine leaves it, with @lock in its lock word. */
+static void write_woof_file(const char *dir, const char *name, uint64_t lock)
+{
+	struct woof_header *h = calloc(1, sizeof(*h));
+	char path[512];
+	int fd;
+
+	h->magic = WOOF_FORMAT_MAGIC;
+	h->version = WOOF_FORMAT_VERSION;
+	h->header_size = WOOF_HEADER_SIZE;
+	h->element_size = 8;
+	h->history_size = 4;
+	h->slot_size = WOOF_SLOT_SIZE(8);
+	h->lock = lock;
+	strcpy(h->filename, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_CREAT | O_RDWR, 0664);
+	if (fd < 0 || pwrite(fd, h, sizeof(*h), 0) != sizeof(*h) ||
+	    ftruncate(fd, WOOF_FILE_SIZE(8, 4)))
+		kt_die("write woof file");
+	close(fd);
+	free(h);
+}
+
+static struct woof_header read_header(const char *dir, const char *name)
+{
+	struct woof_header h;
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		kt_die("read header");
+	close(fd);
+	return h;
+}
+
+/*
+ * Taking a file over from the user-space engine: a lock word held by a dead
+ * owner (no live OFD lock in .woof/owners) is repaired and freed; one held
+ * by a live owner makes OPEN wait, then fail with EBUSY, leaving the file
+ * as it was.
+ */
+static void test_takeover(void)
+{
+	struct woof_header h;
+	struct woof_open o;
+	struct flock fl;
+	struct kt_ns n;
+	char path[512];
+	uint64_t t0, magic = WOOF_OWNERS_MAGIC, gen = 1;
+	int ofd, nsfd, fd;
+
+	snprintf(n.dir, sizeof(n.dir), "%s/kt-take-XXXXXX",
+		 getenv("WOOF_KT_DIR") ? getenv("WOOF_KT_DIR") : "/tmp");
+	if (!mkdtemp(n.dir))
+		kt_die("mkdtemp");
+	snprintf(path, sizeof(path), "%s/.woof", n.dir);
+	mkdir(path, 0775);
+	/* owner id 6 is alive (we hold its OFD lock), id 5 never was */
+	snprintf(path, sizeof(path), "%s/.woof/owners", n.dir);
+	ofd = open(path, O_CREAT | O_RDWR, 0664);
+	if (ofd < 0 || ftruncate(ofd, sizeof(struct woof_owners)) ||
+	    pwrite(ofd, &magic, 8, 0) != 8 ||
+	    pwrite(ofd, &gen, 8, offsetof(struct woof_owners, gen) + 8 * 6) != 8)
+		kt_die("owners");
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)(WOOF_OWNER_LOCK_BASE + 6);
+	fl.l_len = 1;
+	if (fcntl(ofd, F_OFD_SETLK, &fl) < 0)
+		kt_die("F_OFD_SETLK");
+	write_woof_file(n.dir, "dead", (1ULL << 16) | 5);
+	write_woof_file(n.dir, "alive", (1ULL << 16) | 6);
+
+	snprintf(n.name, sizeof(n.name), "kt-take-%d", (int)getpid());
+	snprintf(n.dev, sizeof(n.dev), WOOF_DEV_DIR "/%s", n.name);
+	n.ctl = kt_control();
+	if (kt_mount(n.ctl, n.name, n.dir, 0600, 0, 0))
+		kt_die("mount take");
+	nsfd = kt_ns_open(&n, O_RDWR);
+
+	fd = kt_open(nsfd, "dead", 0, &o);
+	h = read_header(n.dir, "dead");
+	KT_OK(fd >= 0 && h.lock == 0 && h.state == WOOF_STATE_KERNEL,
+	      "OPEN of a file whose lock word a dead appender holds: taken over, lock freed");
+	close(fd);
+	t0 = kt_now_ns();
+	KT_ERR(kt_open(nsfd, "alive", 0, &o), EBUSY,
+	       "OPEN of a file whose lock word a live appender holds: EBUSY");
+	h = read_header(n.dir, "alive");
+	KT_OK(kt_now_ns() - t0 >= 1500ULL * 1000 * 1000 && h.lock == ((1ULL << 16) | 6) &&
+	      h.state == 0, "... after waiting ~2 s, the file left as it was (%.1f s)",
+	      (kt_now_ns() - t0) / 1e9);
+	close(ofd);	/* the appender "dies": its OFD lock goes */
+	fd = kt_open(nsfd, "alive", 0, &o);
+	h = read_header(n.dir, "alive");
+	KT_OK(fd >= 0 && h.lock == 0, "once it died: taken over");
+	close(fd);
+	close(nsfd);
+	kt_ns_teardown(&n);
+}
+
 int main(void)
 {
 	int nsfd, ronsfd;
@@ -692,6 +798,7 @@ int main(void)
 	close(ronsfd);
 	close(nsfd);
 	test_detach();
+	test_takeover();
 	kt_ns_teardown(&ns);
 	return kt_done();
 }

@@ -1251,3 +1251,38 @@ Test(api, call_current_outside_a_handler)
 	c.sz = sizeof(c);
 	tu_assert_rc(woof_call_current(&c), -ENOENT);
 }
+
+/*
+ * A reader that may not write the WOOF file (woofctl tail -f as another
+ * user) cannot set wait_flag; woof_wait must still return when an element
+ * arrives, and must not fault on the read-only mapping.
+ */
+static int readonly_waiter(int idx, void *arg)
+{
+	struct woof_ns *ns;
+	struct woof *w;
+
+	if (setgid(65534) || setuid(65534))
+		return 10;
+	if (woof_ns_open(arg, &ns) || woof_open(ns, "ro", &w))
+		return 11;
+	return woof_wait(w, 1, 5000) == 0 && woof_latest(w) >= 2 ? 0 : 12;
+}
+
+Test(api, wait_without_write_access)
+{
+	struct woof *w = tu_create(tu_ns, "ro", 8, 4);
+	uint64_t x = 1, seq;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		tu_skip("needs root to drop to another user");
+	tu_assert_ok(woof_append(w, &x, NULL, &seq));
+	chmod(tu_dir, 0755);
+	chmod(tu_path(tu_dir, "ro"), 0644);
+	pid = tu_fork(readonly_waiter, 0, tu_dir);
+	usleep(100 * 1000);
+	tu_assert_ok(woof_append(w, &x, NULL, &seq));
+	tu_assert_rc(tu_wait(pid, 6000), 0);
+	woof_close(w);
+}

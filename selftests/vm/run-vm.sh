@@ -241,7 +241,9 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem"
 	-nodefaults -no-user-config -display none -no-reboot
 	-serial stdio -monitor none
 	-kernel "$vmlinux" -initrd "$initramfs"
-	-append "console=ttyS0 panic=-1 quiet woofvm.work=$workdir woofvm.job=$job $extra_append"
+	# TCG runs the guest 10-50x slower than hardware and the host may be busy:
+	# give RCU and the soft-lockup watchdog the slack real hardware would not need
+	-append "console=ttyS0 panic=-1 quiet rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=60 woofvm.work=$workdir woofvm.job=$job $extra_append"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot"
 	-virtfs "local,path=$workdir,mount_tag=work,security_model=none,multidevs=remap,id=work")
 for i in "${!rw_dirs[@]}"; do

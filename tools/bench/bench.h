@@ -89,8 +89,47 @@ struct bench_config {
 	const char *base_dir;	/* where the temp namespace is created */
 };
 
+/* The handler runtimes through dispatcherd (handler.c): figures and floors. */
+enum hfig_id {
+	HFIG_LAT_EXEC,		/* put -> first line of the handler, exec */
+	HFIG_LAT_ZYGOTE,
+	HFIG_LAT_WARM,
+	HFIG_TPUT_EXEC,		/* trivial handlers per second, exec */
+	HFIG_TPUT_ZYGOTE,
+	HFIG_TPUT_WARM,
+	HFIG_COUNT
+};
+
+enum hfloor_id {
+	HFLOOR_FORK,		/* fork() until the child runs */
+	HFLOOR_SPAWN,		/* posix_spawn() of a tiny program until its main() runs */
+	HFLOOR_FORK_TPUT,	/* fork+exit+wait per second, one loop per CPU */
+	HFLOOR_SPAWN_TPUT,	/* posix_spawn+exit+wait per second, one loop per CPU */
+	HFLOOR_COUNT
+};
+
+struct hbench {
+	bool wanted;		/* --handlers, or a full run */
+	bool required;		/* --handlers given: not finding dispatcherd is a failure */
+	bool ran;
+	const char *dispatcherd_opt;	/* --dispatcherd */
+	const char *handler_dir_opt;	/* --handler-dir */
+	char dispatcherd[4096];
+	char handler_dir[4096];
+	char ns_dir[4096];
+	char why_not[4400];	/* why the section was not measured */
+	unsigned lat_calls[3];	/* exec, zygote, warm */
+	unsigned tput_calls[3];
+	unsigned tput_reps;
+	unsigned max_concurrent;	/* the namespace's max_concurrent */
+	unsigned warm_workers;		/* workers of the warm handler */
+	struct figure fig[HFIG_COUNT];
+	struct figure floor[HFLOOR_COUNT];
+};
+
 struct bench {
 	struct bench_config cfg;
+	struct hbench h;
 	char ns_dir[4096];	/* the temp namespace (WOOFC_DIR) */
 	char fs_type[32];
 	bool ns_created;
@@ -178,6 +217,10 @@ void ops_teardown(struct bench *b);
 
 /* throughput.c */
 void tput_run_all(struct bench *b);
+
+/* handler.c */
+void handlers_init(struct bench *b);
+void handlers_run(struct bench *b);
 
 /* report.c */
 void report_human(const struct bench *b);

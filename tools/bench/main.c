@@ -80,6 +80,16 @@ static void usage(FILE *out)
 "  --only LIST        only these figures, comma-separated: put, append, get,\n"
 "                     get_latest, read, read_latest, throughput_1p, throughput_2p,\n"
 "                     throughput (both); the floors are always measured\n"
+"  --handlers         the handler runtimes through dispatcherd: put -> first line\n"
+"                     of the handler and trivial handlers/s for exec, zygote and\n"
+"                     warm, with the fork and fork+exec floors (alone, or with\n"
+"                     --only; part of a full run, not of --quick)\n"
+"  --no-handlers      leave them out of a full run\n"
+"  --dispatcherd PATH the dispatcherd to start (default: the build tree's, next\n"
+"                     to woof-bench, else the installed one; $WOOF_DISPATCHERD)\n"
+"  --handler-dir DIR  where the benchmark's handler files are (woof-bench-hb,\n"
+"                     woof-bench-hb.so, woof-bench-spawnee; default: next to\n"
+"                     woof-bench, else the install's libexec/woof)\n"
 "  -h, --help         this help\n"
 "\n"
 "Exit status: 0 ok (even when a target is missed), 1 correctness failure,\n"
@@ -199,7 +209,7 @@ static int make_namespace(void)
 int main(int argc, char **argv)
 {
 	enum { O_ESIZE = 256, O_HIST, O_ITER, O_APPENDS, O_REPS, O_QUICK, O_JSON,
-	       O_DIR, O_ONLY };
+	       O_DIR, O_ONLY, O_HANDLERS, O_NO_HANDLERS, O_DISPATCHERD, O_HANDLER_DIR };
 	static const struct option opts[] = {
 		{ "element-size", required_argument, NULL, O_ESIZE },
 		{ "history", required_argument, NULL, O_HIST },
@@ -210,10 +220,15 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "dir", required_argument, NULL, O_DIR },
 		{ "only", required_argument, NULL, O_ONLY },
+		{ "handlers", no_argument, NULL, O_HANDLERS },
+		{ "no-handlers", no_argument, NULL, O_NO_HANDLERS },
+		{ "dispatcherd", required_argument, NULL, O_DISPATCHERD },
+		{ "handler-dir", required_argument, NULL, O_HANDLER_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t esize = 64, hist = 0, iter = 0, appends = 0, reps = 0;
+	bool only_given = false, no_handlers = false;
 	int c;
 
 	for (int i = 0; i < FIG_COUNT; i++) {
@@ -226,6 +241,7 @@ int main(int argc, char **argv)
 		B.fig[i].reference_ns = fig_def[i].reference_ns;
 		B.fig[i].floor_for_ring = fig_def[i].ring;
 	}
+	handlers_init(&B);
 	for (int i = 0; i < FLOOR_COUNT; i++) {
 		B.floor[i].name = floor_def[i].name;
 		B.floor[i].label = floor_def[i].label;
@@ -267,6 +283,19 @@ int main(int argc, char **argv)
 		case O_ONLY:
 			if (parse_only(optarg))
 				return 2;
+			only_given = true;
+			break;
+		case O_HANDLERS:
+			B.h.wanted = B.h.required = true;
+			break;
+		case O_NO_HANDLERS:
+			no_handlers = true;
+			break;
+		case O_DISPATCHERD:
+			B.h.dispatcherd_opt = optarg;
+			break;
+		case O_HANDLER_DIR:
+			B.h.handler_dir_opt = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -281,6 +310,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+
+	/* the handler section: asked for, or part of a full run */
+	if (no_handlers)
+		B.h.wanted = B.h.required = false;
+	else if (!B.h.required && !B.cfg.quick && !only_given)
+		B.h.wanted = true;
+	if (B.h.required && !only_given)
+		for (int i = 0; i < FIG_COUNT; i++)
+			B.fig[i].selected = false;
 
 	B.cfg.element_size = esize;
 	if (!hist) {
@@ -311,6 +349,7 @@ int main(int argc, char **argv)
 		ops_run(&B);
 	ops_teardown(&B);
 	tput_run_all(&B);
+	handlers_run(&B);
 
 	if (B.cfg.json)
 		report_json(&B);

@@ -219,6 +219,94 @@ static void human_row(const struct bench *b, const struct figure *f, bool is_flo
 	       batch, f->samples, f->faults, fmt_target(tg, sizeof(tg), f), res);
 }
 
+/* ---- the handler runtimes (handler.c) -------------------------------------- */
+
+/* Cost of @f relative to floor @fl: ns per call (median) over the floor's. */
+static double h_ratio(const struct figure *f, const struct figure *fl)
+{
+	if (!f->measured || !fl->measured || !(fl->median_ns > 0))
+		return 0;
+	return f->median_ns / fl->median_ns;
+}
+
+static const struct figure *h_floor_for(const struct bench *b, const struct figure *f,
+					bool spawn)
+{
+	if (f->throughput)
+		return &b->h.floor[spawn ? HFLOOR_SPAWN_TPUT : HFLOOR_FORK_TPUT];
+	return &b->h.floor[spawn ? HFLOOR_SPAWN : HFLOOR_FORK];
+}
+
+static void human_handlers(const struct bench *b)
+{
+	const struct hbench *h = &b->h;
+	char med[32], p99[32], r1[16], r2[16], tg[48], n[32];
+
+	if (!h->wanted)
+		return;
+	printf("\nhandler runtimes through dispatcherd\n");
+	if (!h->ran && !h->floor[HFLOOR_FORK].measured) {
+		printf("  not measured: %s\n", h->why_not[0] ? h->why_not : "see FAIL lines");
+		return;
+	}
+	printf("dispatcherd %s\n", h->dispatcherd);
+	printf("method     latency: CLOCK_MONOTONIC stamped into the element just before the put;\n"
+	       "           the handler's first statement stamps it again and appends both to a\n"
+	       "           result WOOF; one call at a time (the next put after the result), so\n"
+	       "           each call meets an idle daemon. throughput: a burst of N puts; first\n"
+	       "           put to last result; %u run(s), median and slowest. Floors: fork() until\n"
+	       "           the child runs, posix_spawn() of a tiny dynamic program until main();\n"
+	       "           rates with one start+exit+wait loop per CPU. x floor = ns per call over\n"
+	       "           the floor's. Namespace: max_concurrent %u, warm workers %u.\n",
+	       h->tput_reps, h->max_concurrent, h->warm_workers);
+	printf("\n%-34s %11s %11s %9s\n", "floor", "median", "p99/worst", "n");
+	for (int i = 0; i < HFLOOR_COUNT; i++) {
+		const struct figure *f = &h->floor[i];
+
+		if (!f->measured)
+			continue;
+		if (f->throughput) {
+			fmt_rate(med, sizeof(med), f->rate);
+			fmt_rate(p99, sizeof(p99), f->worst_rate);
+			snprintf(n, sizeof(n), "%ux%llu", f->procs, (unsigned long long)f->ops);
+		} else {
+			fmt_ns(med, sizeof(med), f->median_ns);
+			fmt_ns(p99, sizeof(p99), f->p99_ns);
+			snprintf(n, sizeof(n), "%zu", f->samples);
+		}
+		printf("%-34s %11s %11s %9s\n", f->label, med, p99, n);
+	}
+	printf("\n%-34s %11s %11s %11s %9s %9s  %-12s %s\n", "figure", "median", "p99/worst",
+	       "x fork+exec", "x fork", "n", "target", "result");
+	for (int i = 0; i < HFIG_COUNT; i++) {
+		const struct figure *f = &h->fig[i];
+		const char *res;
+
+		if (!f->measured) {
+			printf("%-34s %11s\n", f->label, "not measured");
+			continue;
+		}
+		if (f->throughput) {
+			fmt_rate(med, sizeof(med), f->rate);
+			fmt_rate(p99, sizeof(p99), f->worst_rate);
+			snprintf(n, sizeof(n), "%zux%llu", f->samples, (unsigned long long)f->ops);
+		} else {
+			fmt_ns(med, sizeof(med), f->median_ns);
+			fmt_ns(p99, sizeof(p99), f->p99_ns);
+			snprintf(n, sizeof(n), "%zu", f->samples);
+		}
+		switch (verdict(f)) {
+		case 1: res = "PASS"; break;
+		case 0: res = "MISS"; break;
+		default: res = "";
+		}
+		printf("%-34s %11s %11s %11s %9s %9s  %-12s %s\n", f->label, med, p99,
+		       fmt_ratio(r1, sizeof(r1), h_ratio(f, h_floor_for(b, f, true))),
+		       fmt_ratio(r2, sizeof(r2), h_ratio(f, h_floor_for(b, f, false))), n,
+		       fmt_target(tg, sizeof(tg), f), res);
+	}
+}
+
 void report_human(const struct bench *b)
 {
 	struct host_info h;
@@ -268,6 +356,8 @@ void report_human(const struct bench *b)
 			       f->label, fmt_ns(t, sizeof(t), f->reference_ns),
 			       f->reference_ns / f->median_ns);
 	}
+	human_handlers(b);
+	printf("\n");
 	if (b->failures)
 		printf("result     %d correctness failure(s), see FAIL lines\n", b->failures);
 	else
@@ -361,6 +451,84 @@ static void json_figure(const struct bench *b, const struct figure *f, bool is_f
 	printf("}");
 }
 
+/* "handlers": {...} - present when the section was asked for */
+static void json_handlers(const struct bench *b)
+{
+	const struct hbench *h = &b->h;
+	bool first = true;
+
+	if (!h->wanted)
+		return;
+	printf(",\"handlers\":{\"measured\":%s,\"dispatcherd\":", h->ran ? "true" : "false");
+	json_str(h->dispatcherd);
+	printf(",\"why_not\":");
+	if (h->ran)
+		printf("null");
+	else
+		json_str(h->why_not);
+	printf(",\"max_concurrent\":%u,\"warm_workers\":%u,\"floors\":[", h->max_concurrent,
+	       h->warm_workers);
+	for (int i = 0; i < HFLOOR_COUNT; i++) {
+		const struct figure *f = &h->floor[i];
+
+		if (!f->measured)
+			continue;
+		printf("%s{\"name\":", first ? "" : ",");
+		first = false;
+		json_str(f->name);
+		printf(",\"label\":");
+		json_str(f->label);
+		printf(",\"kind\":\"%s\",\"median_ns\":", f->throughput ? "throughput" : "latency");
+		json_num(f->median_ns);
+		printf(",\"p99_ns\":");
+		json_num(f->p99_ns);
+		if (f->throughput) {
+			printf(",\"per_s\":");
+			json_num(f->rate);
+			printf(",\"processes\":%u", f->procs);
+		}
+		printf(",\"samples\":%zu}", f->samples);
+	}
+	printf("],\"figures\":[");
+	first = true;
+	for (int i = 0; i < HFIG_COUNT; i++) {
+		const struct figure *f = &h->fig[i];
+		int v = verdict(f);
+
+		if (!f->measured)
+			continue;
+		printf("%s{\"name\":", first ? "" : ",");
+		first = false;
+		json_str(f->name);
+		printf(",\"label\":");
+		json_str(f->label);
+		printf(",\"kind\":\"%s\",\"median_ns\":", f->throughput ? "throughput" : "latency");
+		json_num(f->median_ns);
+		printf(",\"p99_ns\":");
+		json_num(f->p99_ns);
+		printf(",\"min_ns\":");
+		json_num(f->min_ns);
+		if (f->throughput) {
+			printf(",\"calls_per_s\":");
+			json_num(f->rate);
+			printf(",\"worst_calls_per_s\":");
+			json_num(f->worst_rate);
+			printf(",\"calls_per_run\":%llu", (unsigned long long)f->ops);
+		}
+		printf(",\"ratio_to_fork_exec\":");
+		json_num(h_ratio(f, h_floor_for(b, f, true)));
+		printf(",\"ratio_to_fork\":");
+		json_num(h_ratio(f, h_floor_for(b, f, false)));
+		printf(",\"samples\":%zu,\"target\":", f->samples);
+		if (f->target == TARGET_MAX_NS)
+			printf("{\"metric\":\"median_ns\",\"max\":%.0f}", f->target_value);
+		else
+			printf("{\"metric\":\"calls_per_s\",\"min\":%.0f}", f->target_value);
+		printf(",\"pass\":%s}", v < 0 ? "null" : v ? "true" : "false");
+	}
+	printf("]}");
+}
+
 void report_json(const struct bench *b)
 {
 	struct host_info h;
@@ -416,5 +584,7 @@ void report_json(const struct bench *b)
 		first = false;
 		json_figure(b, &b->fig[i], false);
 	}
-	printf("],\"failures\":%d,\"ok\":%s}\n", b->failures, b->failures ? "false" : "true");
+	printf("]");
+	json_handlers(b);
+	printf(",\"failures\":%d,\"ok\":%s}\n", b->failures, b->failures ? "false" : "true");
 }

@@ -351,7 +351,7 @@ const char *fmt_time_utc(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	snprintf(buf + n, len - n, ".%09" PRIu64 "Z", ns % 1000000000ULL);
+	snprintf(buf + n, len - n, ".%09" PRIu64 "Z", (uint64_t)(ns % 1000000000ULL));
 	return buf;
 }
 
@@ -374,8 +374,8 @@ const char *fmt_duration(uint64_t ns, char *buf, size_t len)
 	else if (ns < 60000000000ULL)
 		snprintf(buf, len, "%.2fs", (double)ns / 1e9);
 	else
-		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", ns / 60000000000ULL,
-			 ns / 1000000000ULL % 60);
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", (uint64_t)(ns / 60000000000ULL),
+			 (uint64_t)(ns / 1000000000ULL % 60));
 	return buf;
 }
 
@@ -507,7 +507,7 @@ static int triggers_open_existing(struct woof_ns *ns, struct woof_triggers **tp)
 
 static void print_row_human(const struct trow *r, int ww, int hw)
 {
-	char result[160], dur[32], when[32];
+	char result[160], dur[32], when[32], att[16];
 	const struct woof_call_record *c = r->rec;
 
 	if (c && (c->state == WOOF_CALL_RUNNING || c->state == WOOF_CALL_REDELIVERED) &&
@@ -524,8 +524,8 @@ static void print_row_human(const struct trow *r, int ww, int hw)
 	else
 		snprintf(dur, sizeof(dur), "-");
 	printf("%7" PRIu64 "  %-*s %6" PRIu64 "  %-*s %-11s %7s  %-22s %9s  %s\n", r->tseq,
-	       ww, r->tr.woof, r->tr.woof_seq, hw, r->tr.handler, tstate_names[r->state],
-	       c ? (snprintf(when, sizeof(when), "%u", c->attempt), when) : "-", result, dur,
+	       ww, r->tr.woof, (uint64_t)r->tr.woof_seq, hw, r->tr.handler, tstate_names[r->state],
+	       c ? (snprintf(att, sizeof(att), "%u", c->attempt), att) : "-", result, dur,
 	       fmt_time_local(r->tr.put_time_ns, when, sizeof(when)));
 }
 
@@ -719,9 +719,10 @@ int cmd_trigger_ls(struct woofctl *ctx, int argc, char **argv)
 			printf(" (%" PRIu64 " ran more than once)", reruns);
 		putchar('\n');
 		if (active && !dp.running)
-			printf("note: no dispatcherd serves this namespace: the %" PRIu64
-			       " running call%s were interrupted and run again at its next start\n",
-			       active, active == 1 ? "" : "s");
+			printf("note: no dispatcherd serves this namespace: its %" PRIu64
+			       " running call%s interrupted; %s again at its next start\n",
+			       active, active == 1 ? " was" : "s were",
+			       active == 1 ? "it runs" : "they run");
 	}
 out:
 	free(rows);

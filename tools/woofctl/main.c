@@ -24,6 +24,8 @@ static int cmd_help(struct woofctl *ctx, int argc, char **argv);
 static const struct woofctl_object objects[] = {
 	{ "ns", "namespace", "namespaces: directories that hold WOOFs" },
 	{ "woof", NULL, "WOOFs: append-only logs of fixed-size elements" },
+	{ "handler", NULL, "handlers: the programs puts name, run by dispatcherd" },
+	{ "trigger", NULL, "triggers: puts that named a handler, and what became of them" },
 };
 
 static const struct woofctl_cmd commands[] = {
@@ -77,6 +79,56 @@ static const struct woofctl_cmd commands[] = {
 
 	{ "woof", "rm", cmd_woof_rm, "NAME",
 	  "remove a WOOF", NULL },
+
+	{ "handler", "ls", cmd_handler_ls, "",
+	  "list the handlers of the namespace, their runtime and calls",
+	  "Lists the executable regular files of the namespace that are not WOOFs,\n"
+	  "the handlers woof.conf has a [handler NAME] section for, and those the\n"
+	  "call records name (a handler without a file is shown \"missing\"), with\n"
+	  "the runtime and timeout woof.conf gives them, their calls and failures\n"
+	  "in .woof/calls (its last 8192 records), the time of the last call, and\n"
+	  "the calls running and queued now when a dispatcherd serves the namespace.\n"
+	  "A woof.conf that cannot be read is reported (exit 1); defaults are shown.\n" },
+
+	{ "handler", "info", cmd_handler_info, "NAME [-n N]",
+	  "show one handler: its file, configuration and last calls",
+	  "  -n, --lines N   show its last N calls (default 5)\n"
+	  "Shows what handler ls shows, and the file's size, mode, owner and\n"
+	  "modification time, whether it is executable, and its last calls.\n"
+	  "A NAME that is no file, has no [handler] section and no calls is an\n"
+	  "error (exit 1).\n" },
+
+	{ "trigger", "ls", cmd_trigger_ls, "[--state S[,S...]] [-n N]",
+	  "list the triggers and what became of them",
+	  "  --state S       only triggers in state S: pending, running, redelivered,\n"
+	  "                  done, failed, orphan (a comma-separated list)\n"
+	  "  -n, --lines N   only the last N (of those selected)\n"
+	  "Every trigger of the trigger log's retained window, oldest first, with\n"
+	  "its WOOF, sequence number, handler and state from the call records: the\n"
+	  "latest record of its highest attempt. A trigger without a record is\n"
+	  "pending above the log's done_floor and done at or below it (its records\n"
+	  "were overwritten). redelivered: running again after a dispatcherd crash.\n"
+	  "A summary line (JSON: \"counts\") counts the whole window by state.\n" },
+
+	{ "logs", NULL, cmd_logs, "[-f] [-n N] [--trigger T] [NS]",
+	  "print the output of handlers; with -f follow it",
+	  "  -f, --follow    then wait for new output and print it as it comes,\n"
+	  "                  until interrupted (SIGINT, SIGTERM, SIGHUP) or the\n"
+	  "                  reader of the output goes away\n"
+	  "  -n, --lines N   print only the last N lines first (default: all kept)\n"
+	  "  --trigger T     only the output of trigger T's calls\n"
+	  "  NS              the namespace (instead of -N NS)\n"
+	  "One line per line of output: \"T3 out hello world\" (trigger 3, stdout;\n"
+	  "err: stderr; note: what dispatcherd says about the call; T3#2: its\n"
+	  "second attempt). With -j, one JSON object per line (JSON Lines).\n" },
+
+	{ "status", NULL, cmd_status, "",
+	  "show whether dispatcherd serves the namespace, and its state",
+	  "Shows whether a dispatcherd holds the namespace's lock (and its pid),\n"
+	  "what its status file says - calls running and queued per handler,\n"
+	  "limits, and which limits this host does not enforce and why - and the\n"
+	  "trigger log's latest trigger, done_floor and backlog. Exit status 0 also\n"
+	  "when no dispatcherd runs; 1 when something cannot be read.\n" },
 
 	{ "version", NULL, cmd_version, "",
 	  "print the versions of woofctl and libwoof", NULL },

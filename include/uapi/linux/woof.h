@@ -331,6 +331,8 @@ struct woof_log_chunk {
  *   a WOOF fd           returned by CREATE and OPEN; mmap (read-only, the
  *                       file in this format), ioctls APPEND, APPEND_BATCH,
  *                       WAIT; read() and poll() for new elements
+ *   genetlink "woof"    events (namespace mounted/unmounted, WOOF created/
+ *                       removed, overruns) on the multicast group "events"
  *
  * Rules shared by every ioctl argument struct:
  *   - it starts with __u32 size (the caller's sizeof of the struct) and
@@ -339,8 +341,8 @@ struct woof_log_chunk {
  *     (-E2BIG), so a struct can grow at its end;
  *   - unknown flags and non-zero reserved fields are -EINVAL;
  *   - fields marked "out" are ignored on input; the kernel writes the
- *     struct back (up to size bytes) only when the ioctl succeeds unless
- *     the field's comment says otherwise;
+ *     struct back (up to size bytes) only when the ioctl succeeds, unless
+ *     the field's comment says otherwise; APPEND writes only @seq;
  *   - pointers travel as __u64; names are NUL-terminated inside their
  *     array and follow woof_name_check()'s rules.
  */
@@ -365,6 +367,8 @@ struct woof_log_chunk {
 #define WOOF_FEAT_WAIT		(1ULL << 5)	/* WAIT, read() and poll() on WOOF fds */
 #define WOOF_FEAT_TRIGGERS	(1ULL << 6)	/* trigger records, DONE, CLAIM, INFO */
 #define WOOF_FEAT_BACKPRESSURE	(1ULL << 7)	/* appends wait for PENDING slots / a full log */
+#define WOOF_FEAT_GENL		(1ULL << 8)	/* generic netlink family "woof", events */
+#define WOOF_FEAT_TRACE		(1ULL << 9)	/* tracepoints woof:woof_append, woof_trigger* */
 
 /* ---- /dev/woof/control ---- */
 
@@ -390,7 +394,7 @@ struct woof_ns_mount {
 	__u32 size;		/* sizeof(struct woof_ns_mount) */
 	__u32 flags;		/* 0 */
 	__s32 dirfd;		/* the directory (O_RDONLY or O_PATH) */
-	__u32 mode;		/* 0 .. 0777 */
+	__u32 mode;		/* 0 .. 0777; 0 means 0600 */
 	__u32 uid;		/* in the caller's user namespace */
 	__u32 gid;
 	__u32 dev_major;	/* out */
@@ -520,7 +524,8 @@ struct woof_trigger_claim {
 	__u32 flags;		/* 0 */
 	__u64 trigger;		/* in */
 	__u64 element;		/* in: buffer pointer */
-	__u64 element_size;	/* in: bytes at @element; out: the element's size */
+	__u64 element_size;	/* in: bytes at @element; out: the element's size
+				 * (also written with -EMSGSIZE) */
 	__u64 woof_seq;		/* out */
 	__u64 woof_latest;	/* out */
 	__u32 result;		/* out: WOOF_CLAIM_* */
@@ -590,6 +595,49 @@ struct woof_wait {
 	__u64 latest;		/* out (also with -ETIMEDOUT) */
 	__u64 reserved[2];	/* 0 */
 };
+
+/* ---- generic netlink: the family "woof" ---- */
+
+/*
+ * Family WOOF_GENL_NAME, multicast group WOOF_GENL_MCGRP_EVENTS (in the
+ * initial network namespace). Anyone may join the group and send
+ * WOOF_GENL_CMD_VERSION. Events carry the attributes listed with them.
+ */
+#define WOOF_GENL_NAME		"woof"
+#define WOOF_GENL_VERSION	1
+#define WOOF_GENL_MCGRP_EVENTS	"events"
+
+enum woof_genl_cmd {
+	WOOF_GENL_CMD_UNSPEC,
+	WOOF_GENL_CMD_VERSION,		/* request; reply: API_VERSION, FORMAT_VERSION, FEATURES */
+	WOOF_GENL_CMD_NS_MOUNTED,	/* event: NS, PATH, DEV_MAJOR, DEV_MINOR */
+	WOOF_GENL_CMD_NS_UNMOUNTED,	/* event: NS */
+	WOOF_GENL_CMD_WOOF_CREATED,	/* event: NS, WOOF, ELEMENT_SIZE, HISTORY_SIZE, REPLACED */
+	WOOF_GENL_CMD_WOOF_REMOVED,	/* event: NS, WOOF */
+	WOOF_GENL_CMD_OVERRUN,		/* event: NS, WOOF, SEQ (the element overwritten), OVERRUNS */
+	__WOOF_GENL_CMD_MAX,
+};
+#define WOOF_GENL_CMD_MAX	(__WOOF_GENL_CMD_MAX - 1)
+
+enum woof_genl_attr {
+	WOOF_GENL_A_UNSPEC,
+	WOOF_GENL_A_PAD,
+	WOOF_GENL_A_API_VERSION,	/* u32 */
+	WOOF_GENL_A_FORMAT_VERSION,	/* u32 */
+	WOOF_GENL_A_FEATURES,		/* u64 */
+	WOOF_GENL_A_NS,			/* string: namespace name */
+	WOOF_GENL_A_PATH,		/* string: namespace directory */
+	WOOF_GENL_A_DEV_MAJOR,		/* u32 */
+	WOOF_GENL_A_DEV_MINOR,		/* u32 */
+	WOOF_GENL_A_WOOF,		/* string: WOOF name */
+	WOOF_GENL_A_ELEMENT_SIZE,	/* u64 */
+	WOOF_GENL_A_HISTORY_SIZE,	/* u64 */
+	WOOF_GENL_A_REPLACED,		/* flag: an existing WOOF was replaced */
+	WOOF_GENL_A_SEQ,		/* u64 */
+	WOOF_GENL_A_OVERRUNS,		/* u64: the WOOF's overrun count now */
+	__WOOF_GENL_A_MAX,
+};
+#define WOOF_GENL_A_MAX		(__WOOF_GENL_A_MAX - 1)
 
 #define WOOF_IOC_VERSION	_IOWR(WOOF_IOC_TYPE, 0x00, struct woof_version)
 #define WOOF_IOC_NS_MOUNT	_IOWR(WOOF_IOC_TYPE, 0x01, struct woof_ns_mount)

@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.c - woof-runner: the process behind the zygote and warm handler
+ * runtimes (dispatcherd/zygote.c, dispatcherd/warm.c).
+ *
+ *     woof-runner zygote|warm HANDLER SHARED_OBJECT
+ *
+ * dispatcherd starts it through the sandbox (sandbox_spawn), so it runs in
+ * the namespace's PID/mount/IPC/UTS namespaces, call cgroup and user, like
+ * an exec handler. It is a program of its own, exec'd from an fd
+ * (/proc/self/fd/3), rather than a clone of dispatcherd: a clone would
+ * carry the daemon's memory (other namespaces' WOOF mappings, their
+ * configuration) and a libwoof whose cached namespace descriptors the
+ * sandbox just closed. libwoof is dispatcherd's own libwoof.so, preloaded
+ * through /proc/self/fd/4, so the runner needs nothing from the build tree
+ * or /usr/lib that the sandbox does not show.
+ *
+ * Then it dlopen()s the handler's shared object once, finds the function
+ * named like the handler (woof_shepherd_find(), the exec shepherd's rules),
+ * says RT_REP_READY and serves requests from fd 5 (runtime-proto.h):
+ *
+ *   zygote  per request, fork() a child that lays out the call's stdout
+ *           and stderr (passed with the request), sets the call's
+ *           environment (woof_call_current() works) and calls the function
+ *           through woof_shepherd_call(); the child's exit status follows
+ *           the shepherd's convention. The zygote reaps children (signalfd)
+ *           and reports each exit (RT_REP_EXIT); RT_REQ_KILL kills a
+ *           child's process group. At end of file on its socket it lets
+ *           the running children finish, reports them, and exits.
+ *   warm    per request, call the function in this process and answer
+ *           RT_REP_DONE (return value, status, times). Output goes to the
+ *           worker's own stdout/stderr pipes, which dispatcherd logs under
+ *           the trigger of the call being served. The WOOF stays open
+ *           between calls. A crash ends the worker; dispatcherd restarts it.
+ *
+ * Not library code: it may print (to stderr).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <woofc.h>
+
+#include "../lib/woof-shepherd.h"
+#include "runtime-proto.h"
+
+#define MAX_FDS 4
+
+static struct woof_shepherd sh;
+static const char *handler;
+static bool loaded;
+static char load_why[240];
+static int sock = RT_FD_SOCK;
+
+/* the request being served, and its element */
+static union {
+	struct rt_req req;
+	char bytes[sizeof(struct rt_req) + RT_INLINE_MAX];
+} inbuf;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the call's environment, for woof_call_current() ---------------------- */
+
+/*
+ * putenv() keeps these buffers as the environment strings; each call
+ * rewrites them in place (no allocation, no environment search per call).
+ */
+static char env_woof[sizeof("WOOF_CALL_WOOF=") + WOOF_NAME_MAX + 1];
+static char env_seq[48], env_trigger[48], env_attempt[48], env_redel[48], env_size[48];
+
+static void env_init(void)
+{
+	strcpy(env_woof, "WOOF_CALL_WOOF=");
+	strcpy(env_seq, "WOOF_CALL_SEQ=0");
+	strcpy(env_trigger, "WOOF_CALL_TRIGGER=0");
+	strcpy(env_attempt, "WOOF_CALL_ATTEMPT=1");
+	strcpy(env_redel, "WOOF_CALL_REDELIVERED=0");
+	strcpy(env_size, "WOOF_CALL_SIZE=0");
+	putenv(env_woof);
+	putenv(env_seq);
+	putenv(env_trigger);
+	putenv(env_attempt);
+	putenv(env_redel);
+	putenv(env_size);
+	/* the element is a pointer here, not fd 3 */
+	unsetenv("WOOF_CALL_FD");
+}
+
+static void env_set(const struct rt_req *r)
+{
+	snprintf(env_woof, sizeof(env_woof), "WOOF_CALL_WOOF=%s", r->woof);
+	snprintf(env_seq, sizeof(env_seq), "WOOF_CALL_SEQ=%llu", (unsigned long long)r->seq);
+	snprintf(env_trigger, sizeof(env_trigger), "WOOF_CALL_TRIGGER=%llu",
+		 (unsigned long long)r->id);
+	snprintf(env_attempt, sizeof(env_attempt), "WOOF_CALL_ATTEMPT=%u", r->attempt);
+	snprintf(env_redel, sizeof(env_redel), "WOOF_CALL_REDELIVERED=%d", r->attempt > 1);
+	snprintf(env_size, sizeof(env_size), "WOOF_CALL_SIZE=%llu",
+		 (unsigned long long)r->el_size);
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+static void reply(struct rt_rep *rep)
+{
+	rep->magic = RT_MAGIC;
+	while (send(sock, rep, sizeof(*rep), MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		/* dispatcherd is gone: nothing to report to */
+		_exit(0);
+	}
+}
+
+/*
+ * One request: 1 when one was read (fds in @fds, *@nfds of them), 0 at end
+ * of file, -1 when nothing is there (non-blocking), -2 on a bad packet.
+ */
+static int receive(bool block, int *fds, int *nfds)
+{
+	union {
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = inbuf.bytes, .iov_len = sizeof(inbuf.bytes) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n;
+
+	*nfds = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : 0;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+
+		for (int i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (*nfds < MAX_FDS)
+				fds[(*nfds)++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0)
+		return 0;
+	if ((size_t)n < sizeof(struct rt_req) || inbuf.req.magic != RT_MAGIC ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    ((inbuf.req.flags & RT_F_INLINE) &&
+	     (size_t)n != sizeof(struct rt_req) + inbuf.req.el_size)) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		return -2;
+	}
+	inbuf.req.woof[WOOF_NAME_MAX] = '\0';
+	return 1;
+}
+
+/* The element of the request in inbuf: inline, or read from its fd. */
+static void *element(const struct rt_req *r, const int *fds, int nfds, bool *allocated)
+{
+	void *el = NULL;
+	size_t size;
+
+	*allocated = false;
+	if (r->flags & RT_F_INLINE)
+		return inbuf.bytes + sizeof(struct rt_req);
+	if ((r->flags & RT_F_ELFD) && nfds > 0 &&
+	    woof_shepherd_read_element(fds[nfds - 1], &el, &size) == 0) {
+		*allocated = true;
+		return el;
+	}
+	return NULL;
+}
+
+/* ---- zygote ------------------------------------------------------------- */
+
+/*
+ * Spares: the zygote keeps ZY_SPARES children forked ahead, each blocked in
+ * recvmsg() on a socketpair of its own whose other end the zygote handed to
+ * dispatcherd (RT_REP_SPARE). dispatcherd sends a call straight to a spare,
+ * so no fork() lies between the put and the handler's first line; the
+ * spare tells the zygote {pid, trigger} on the "taken" pipe, and the zygote
+ * forks a replacement while the call runs. A call that finds no spare goes
+ * to the zygote itself, which forks for it (RT_REQ_CALL on fd 5).
+ */
+#define ZY_SPARES 2
+
+struct child {
+	pid_t pid;
+	uint64_t id;		/* 0 while an idle spare */
+	uint64_t start_ns;
+	bool idle;		/* a spare that has not taken a call */
+};
+
+struct taken {			/* spare -> zygote, one write (< PIPE_BUF) */
+	uint32_t pid;
+	uint32_t pad;
+	uint64_t id;
+};
+
+static struct child *kids;
+static size_t nkids, kids_cap;
+static unsigned idle_spares;
+static int taken_r = -1, taken_w = -1;
+static int sigfd = -1;
+static pid_t zygote_pid;
+
+static struct child *kid_add(pid_t pid, uint64_t id, uint64_t t, bool idle)
+{
+	if (nkids == kids_cap) {
+		size_t cap = kids_cap ? 2 * kids_cap : 64;
+		struct child *k = realloc(kids, cap * sizeof(*k));
+
+		if (!k) {
+			/* cannot track it: it must not run unreported */
+			kill(pid, SIGKILL);
+			return NULL;
+		}
+		kids = k;
+		kids_cap = cap;
+	}
+	kids[nkids] = (struct child){ .pid = pid, .id = id, .start_ns = t, .idle = idle };
+	if (idle)
+		idle_spares++;
+	return &kids[nkids++];
+}
+
+static struct child *kid_find_pid(pid_t pid)
+{
+	for (size_t i = 0; i < nkids; i++)
+		if (kids[i].pid == pid)
+			return &kids[i];
+	return NULL;
+}
+
+static void kid_del(struct child *k)
+{
+	if (k->idle)
+		idle_spares--;
+	*k = kids[--nkids];
+}
+
+/* In a new child of the zygote: what can be done before the call is known. */
+static void child_prepare(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != zygote_pid)
+		_exit(WOOF_SHEPHERD_SETUP);	/* the zygote died while forking */
+	setpgid(0, 0);
+	sigaction(SIGPIPE, &dfl, NULL);
+	sigaction(SIGCHLD, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	close(sigfd);
+	close(sock);
+	close(taken_r);
+}
+
+/* In a child of the zygote: run the call in inbuf. Never returns. */
+static __attribute__((noreturn)) void child_run(const int *fds, int nfds)
+{
+	const struct rt_req *r = &inbuf.req;
+	bool allocated;
+	void *el;
+	int st;
+
+	if (r->flags & RT_F_PIPES && nfds >= 2) {
+		dup2(fds[0], 1);
+		dup2(fds[1], 2);
+	}
+	env_set(r);
+	el = element(r, fds, nfds, &allocated);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (!loaded) {
+		fprintf(stderr, "%s: %s\n", handler, load_why);
+		exit(WOOF_SHEPHERD_NOFN);
+	}
+	if (!el) {
+		fprintf(stderr, "%s: cannot read the element of trigger %llu\n", handler,
+			(unsigned long long)r->id);
+		exit(WOOF_SHEPHERD_SETUP);
+	}
+	{ extern uint64_t dbg_trecv; fprintf(stderr, "TRACE put=%llu recv=%llu run=%llu\n", (unsigned long long)(r->put_time_ns), (unsigned long long)dbg_trecv, (unsigned long long)mono_ns()); }
+	st = woof_shepherd_call(&sh, r->woof, (unsigned long)r->seq, el, NULL);
+	if (allocated)
+		free(el);
+	exit(st);
+}
+
+/* A spare: prepared, it waits for its call on @ssock. Never returns. */
+static __attribute__((noreturn)) void spare_main(int ssock)
+{
+	struct taken t;
+	int fds[MAX_FDS], nfds, got;
+
+	child_prepare();
+	sock = ssock;
+	got = receive(true, fds, &nfds);
+	if (got <= 0 || inbuf.req.type != RT_REQ_CALL)
+		_exit(0);	/* dispatcherd let it go unused */
+	uint64_t trecv = mono_ns();
+	close(ssock);
+	memset(&t, 0, sizeof(t));
+	t.pid = (uint32_t)getpid();
+	t.id = inbuf.req.id;
+	if (write(taken_w, &t, sizeof(t)) < 0)
+		_exit(WOOF_SHEPHERD_SETUP);
+	close(taken_w);
+	{ extern uint64_t dbg_trecv; dbg_trecv = trecv; }
+	child_run(fds, nfds);
+}
+uint64_t dbg_trecv;
+
+static void reply_fd(struct rt_rep *rep, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	rep->magic = RT_MAGIC;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		_exit(0);	/* dispatcherd is gone */
+	}
+}
+
+/* Fork spares until ZY_SPARES wait. */
+static void top_up_spares(void)
+{
+	while (loaded && idle_spares < ZY_SPARES) {
+		struct rt_rep rep;
+		int sv[2];
+		pid_t pid;
+
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return;
+		pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			spare_main(sv[1]);
+		}
+		close(sv[1]);
+		if (pid < 0) {
+			close(sv[0]);
+			return;
+		}
+		setpgid(pid, pid);
+		if (!kid_add(pid, 0, mono_ns(), true)) {
+			close(sv[0]);
+			return;
+		}
+		memset(&rep, 0, sizeof(rep));
+		rep.type = RT_REP_SPARE;
+		rep.pid = (uint32_t)pid;
+		reply_fd(&rep, sv[0]);
+		close(sv[0]);
+	}
+}
+
+/* Spares that took a call: they are calls now. */
+static void read_taken(void)
+{
+	struct taken t;
+
+	while (read(taken_r, &t, sizeof(t)) == (ssize_t)sizeof(t)) {
+		struct child *k = kid_find_pid((pid_t)t.pid);
+
+		if (!k || !k->idle)
+			continue;
+		k->idle = false;
+		idle_spares--;
+		k->id = t.id;
+		k->start_ns = mono_ns();
+	}
+}
+
+static void zygote_reap(void)
+{
+	for (;;) {
+		struct rt_rep rep;
+		struct child *k;
+		siginfo_t si;
+		pid_t pid;
+		int ws;
+
+		/* look first, reap after: the pid cannot be reused while we kill its group */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+			return;
+		pid = si.si_pid;
+		/* what the call left in its process group goes with it */
+		kill(-pid, SIGKILL);
+		if (waitpid(pid, &ws, 0) != pid)
+			continue;
+		k = kid_find_pid(pid);
+		if (!k)
+			continue;
+		if (k->idle) {
+			/* a spare may have taken a call without telling us yet */
+			read_taken();
+			k = kid_find_pid(pid);
+		}
+		memset(&rep, 0, sizeof(rep));
+		rep.type = RT_REP_EXIT;
+		rep.id = k->id;		/* 0: a spare that ended unused */
+		rep.pid = (uint32_t)pid;
+		rep.start_ns = k->start_ns;
+		rep.end_ns = mono_ns();
+		if (WIFEXITED(ws)) {
+			rep.code = CLD_EXITED;
+			rep.status = WEXITSTATUS(ws);
+		} else {
+			rep.code = WCOREDUMP(ws) ? CLD_DUMPED : CLD_KILLED;
+			rep.status = WTERMSIG(ws);
+		}
+		kid_del(k);
+		reply(&rep);
+	}
+}
+
+static int zygote_main(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigset_t chld;
+	bool eof = false;
+	int tp[2];
+
+	zygote_pid = getpid();
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
+	sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0 || pipe2(tp, O_CLOEXEC) < 0) {
+		fprintf(stderr, "woof-runner: signalfd/pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	taken_r = tp[0];
+	taken_w = tp[1];
+	fcntl(taken_r, F_SETFL, O_NONBLOCK);
+	top_up_spares();
+
+	while (!eof || nkids) {
+		struct pollfd pf[3] = {
+			{ .fd = eof ? -1 : sock, .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = taken_r, .events = POLLIN },
+		};
+
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (pf[2].revents)
+			read_taken();
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) > 0)
+				;
+			zygote_reap();
+		}
+		if (!eof)
+			top_up_spares();
+		if (!pf[0].revents)
+			continue;
+		for (;;) {
+			int fds[MAX_FDS], nfds, got = receive(false, fds, &nfds);
+
+			if (got == -1)
+				break;
+			if (got == 0) {
+				/* no more calls: the idle spares go, the running calls finish */
+				eof = true;
+				for (size_t i = 0; i < nkids; i++)
+					if (kids[i].idle)
+						kill(kids[i].pid, SIGKILL);
+				break;
+			}
+			if (got == -2)
+				continue;
+			if (inbuf.req.type == RT_REQ_KILL) {
+				for (size_t i = 0; i < nkids; i++)
+					if ((inbuf.req.id && kids[i].id == inbuf.req.id) ||
+					    (inbuf.req.pid && kids[i].pid == (pid_t)inbuf.req.pid)) {
+						kill(-kids[i].pid, SIGKILL);
+						kill(kids[i].pid, SIGKILL);
+					}
+				for (int i = 0; i < nfds; i++)
+					close(fds[i]);
+				continue;
+			}
+			if (inbuf.req.type != RT_REQ_CALL) {
+				for (int i = 0; i < nfds; i++)
+					close(fds[i]);
+				continue;
+			}
+
+			/* no spare was free for it: fork now */
+			uint64_t t = mono_ns();
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				child_prepare();
+				close(taken_w);
+				child_run(fds, nfds);
+			}
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			if (pid < 0) {
+				struct rt_rep rep;
+
+				memset(&rep, 0, sizeof(rep));
+				rep.type = RT_REP_EXIT;
+				rep.id = inbuf.req.id;
+				rep.code = CLD_EXITED;
+				rep.status = WOOF_SHEPHERD_SETUP;
+				rep.err = errno;
+				rep.start_ns = rep.end_ns = t;
+				reply(&rep);
+				continue;
+			}
+			setpgid(pid, pid);
+			kid_add(pid, inbuf.req.id, t, false);
+		}
+	}
+	return 0;
+}
+
+/* ---- warm ----------------------------------------------------------------- */
+
+static uint32_t pipe_pending(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (uint32_t)n;
+}
+
+static int warm_main(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+
+	/* dispatcherd gone: the socket says so; output to a closed log pipe is dropped */
+	sigaction(SIGPIPE, &ign, NULL);
+	sh.keep_open = true;
+	for (;;) {
+		int fds[MAX_FDS], nfds, got = receive(true, fds, &nfds);
+		const struct rt_req *r = &inbuf.req;
+		struct rt_rep rep;
+		bool allocated = false;
+		void *el;
+
+		if (got == 0)
+			return 0;
+		if (got < 0 || r->type != RT_REQ_CALL) {
+			for (int i = 0; i < nfds; i++)
+				close(fds[i]);
+			continue;
+		}
+		memset(&rep, 0, sizeof(rep));
+		rep.type = RT_REP_DONE;
+		rep.id = r->id;
+		rep.pid = (uint32_t)getpid();
+		env_set(r);
+		el = element(r, fds, nfds, &allocated);
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		rep.start_ns = mono_ns();
+		if (!loaded) {
+			fprintf(stderr, "%s: %s\n", handler, load_why);
+			rep.status = WOOF_SHEPHERD_NOFN;
+		} else if (!el) {
+			fprintf(stderr, "%s: cannot read the element of trigger %llu\n", handler,
+				(unsigned long long)r->id);
+			rep.status = WOOF_SHEPHERD_SETUP;
+		} else {
+			rep.status = woof_shepherd_call(&sh, r->woof, (unsigned long)r->seq, el,
+							&rep.code);
+		}
+		fflush(stdout);
+		fflush(stderr);
+		rep.end_ns = mono_ns();
+		if (allocated)
+			free(el);
+		rep.out_pending = pipe_pending(1) + pipe_pending(2);
+		reply(&rep);
+	}
+}
+
+/* ---- start ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	const char *mode, *so, *pre;
+	struct rt_rep rep;
+	void *dl;
+
+	if (argc != 4 || (strcmp(argv[1], "zygote") && strcmp(argv[1], "warm"))) {
+		fprintf(stderr, "usage: woof-runner zygote|warm HANDLER SHARED_OBJECT\n"
+			"(dispatcherd starts it; it is not meant to be run by hand)\n");
+		return 2;
+	}
+	mode = argv[1];
+	handler = argv[2];
+	so = argv[3];
+	sh.prog = handler;
+	/* exec'd as /proc/self/fd/3: a name ps can show */
+	prctl(PR_SET_NAME, strcmp(mode, "zygote") == 0 ? "woof-zygote" : "woof-warm");
+
+	/* what only the start needed: the program and the preloaded libwoof */
+	close(RT_FD_EXE);
+	close(RT_FD_LIBWOOF);
+	pre = getenv("WOOF_RUNNER_LD_PRELOAD");
+	if (pre && *pre)
+		setenv("LD_PRELOAD", pre, 1);
+	else
+		unsetenv("LD_PRELOAD");
+	unsetenv("WOOF_RUNNER_LD_PRELOAD");
+	unsetenv("LD_BIND_NOW");	/* for our own start only, not the handler's programs */
+	if (fcntl(sock, F_GETFD) < 0) {
+		fprintf(stderr, "woof-runner: no socket on fd %d: dispatcherd starts this program\n",
+			sock);
+		return 2;
+	}
+	fcntl(sock, F_SETFD, FD_CLOEXEC);
+	env_init();
+
+	memset(&rep, 0, sizeof(rep));
+	rep.type = RT_REP_READY;
+	rep.pid = (uint32_t)getpid();
+	rep.start_ns = mono_ns();
+	dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		const char *e = dlerror();
+
+		snprintf(load_why, sizeof(load_why), "cannot load %s: %s", so, e ? e : "?");
+		rep.err = ENOEXEC;
+	} else if (woof_shepherd_find(&sh, dl, handler, load_why, sizeof(load_why))) {
+		rep.err = ENOENT;
+	} else {
+		loaded = true;
+	}
+	if (loaded) {
+		/* the namespace, opened once: zygote children inherit it */
+		WooFInit();
+	}
+	snprintf(rep.msg, sizeof(rep.msg), "%s", loaded ? "" : load_why);
+	rep.end_ns = mono_ns();
+	reply(&rep);
+
+	return strcmp(mode, "zygote") == 0 ? zygote_main() : warm_main();
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime-proto.h - what dispatcherd and woof-runner (the zygote and the
+ * warm workers, dispatcherd/runner.c) say to each other.
+ *
+ * One SOCK_SEQPACKET socketpair per runner process: dispatcherd keeps one
+ * end, the runner gets the other as fd RT_FD_SOCK. Every message is one
+ * packet, so no framing is needed and a runner that dies loses nothing but
+ * what it had taken. Both sides run on the same host and are built from
+ * the same tree: the structs travel as they are, no byte-order or padding
+ * games (the magic word catches a stale runner binary).
+ *
+ *   dispatcherd -> runner
+ *     RT_REQ_CALL  struct rt_req, then the element (RT_F_INLINE) or, for
+ *                  elements over RT_INLINE_MAX, the element on a passed fd
+ *                  (RT_F_ELFD). Zygote: SCM_RIGHTS carries the call's
+ *                  stdout and stderr pipes first (RT_F_PIPES).
+ *     RT_REQ_KILL  (zygote) kill the child serving call @id (or, with
+ *                  @pid set, the spare @pid that was given a call).
+ *   runner -> dispatcherd
+ *     RT_REP_READY once, after the handler's shared object was loaded (or
+ *                  not: err != 0 and msg says why; the runner then fails
+ *                  every call with exit status 127).
+ *     RT_REP_SPARE (zygote) a child forked ahead, @pid, waits for a call on
+ *                  the socket passed with it (SCM_RIGHTS): dispatcherd sends
+ *                  it one RT_REQ_CALL there (with the pipes) and closes it.
+ *     RT_REP_EXIT  (zygote) the child @pid of call @id (0: a spare that
+ *                  ended unused, or before it could say which call it
+ *                  took) was reaped: code is CLD_EXITED/CLD_KILLED/
+ *                  CLD_DUMPED, status the exit status or the signal.
+ *     RT_REP_DONE  (warm) call @id returned: code = the function's return
+ *                  value, status = the exit-convention status (0, 1, 2,
+ *                  127 as in woof-shepherd.h).
+ */
+#ifndef WOOF_RUNTIME_PROTO_H
+#define WOOF_RUNTIME_PROTO_H
+
+#include <stdint.h>
+#include <linux/woof.h>
+
+#define RT_MAGIC	0x52574f46U	/* "FOWR" */
+
+/* fds of a runner process (sandbox_spawn keep_fds become 3, 4, ...) */
+#define RT_FD_EXE	3	/* the runner program itself (exec'd through /proc/self/fd/3) */
+#define RT_FD_LIBWOOF	4	/* dispatcherd's libwoof.so, preloaded through /proc/self/fd/4 */
+#define RT_FD_SOCK	5	/* the socket to dispatcherd */
+
+/* Elements up to this size travel inside the request packet. */
+#define RT_INLINE_MAX	(64U * 1024U)
+
+enum rt_type {
+	RT_REQ_CALL = 1,
+	RT_REQ_KILL = 2,
+	RT_REP_READY = 16,
+	RT_REP_EXIT = 17,
+	RT_REP_DONE = 18,
+	RT_REP_SPARE = 19,
+};
+
+#define RT_F_INLINE	(1U << 0)	/* the element follows the header */
+#define RT_F_ELFD	(1U << 1)	/* the element is on the last passed fd */
+#define RT_F_PIPES	(1U << 2)	/* the first two passed fds are stdout and stderr */
+
+struct rt_req {
+	uint32_t magic;
+	uint32_t type;		/* RT_REQ_* */
+	uint32_t flags;		/* RT_F_* */
+	uint32_t attempt;	/* 1, 2.. */
+	uint64_t id;		/* the call: its trigger number */
+	uint64_t seq;		/* the element's sequence number */
+	uint64_t el_size;
+	uint64_t put_time_ns;	/* CLOCK_REALTIME of the put */
+	uint32_t pid;		/* RT_REQ_KILL: the child, when dispatcherd knows it (a spare) */
+	uint32_t reserved;
+	char woof[WOOF_NAME_MAX + 1];
+	/* RT_F_INLINE: el_size bytes of element */
+};
+
+struct rt_rep {
+	uint32_t magic;
+	uint32_t type;		/* RT_REP_* */
+	int32_t err;		/* READY: 0 or an errno */
+	int32_t code;		/* EXIT: CLD_*; DONE: the function's return value */
+	int32_t status;		/* EXIT: exit status or signal; DONE: 0/1/2/127 */
+	uint32_t pid;		/* who ran the call, in the namespace's PID namespace */
+	uint64_t id;
+	uint64_t start_ns;	/* CLOCK_MONOTONIC: the call began (fork / function entry) */
+	uint64_t end_ns;	/* CLOCK_MONOTONIC: it ended (reaped / function returned) */
+	uint32_t out_pending;	/* DONE: bytes still in the worker's output pipes */
+	uint32_t reserved;
+	char msg[240];		/* READY: the reason when err != 0 */
+};
+
+#endif

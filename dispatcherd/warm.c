@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * warm.c - the warm runtime (the cosmos seed's long-lived "vm"), opt-in
+ * per handler with `runtime = warm` and `workers = N` (default 1) in
+ * woof.conf: N long-lived worker processes that have loaded the handler's
+ * shared object NAME.so and call the function in-process, one call at a
+ * time each.
+ *
+ * A worker is woof-runner in warm mode (runner.c), started through the
+ * namespace's sandbox like every handler (sandbox_spawn: the namespace's
+ * PID/mount/IPC/UTS namespaces, the handlers' user, a call cgroup of its
+ * own). Per call dispatcherd sends it one packet on its SOCK_SEQPACKET
+ * socketpair (call header + element, or the element's spool fd when it is
+ * over 64 KiB); the worker sets the call's environment (woof_call_current
+ * works), calls the function through woof_shepherd_call() with the WOOF
+ * kept open between calls, and answers RT_REP_DONE with the return value,
+ * the shepherd's exit-convention status and the call's times. A poll on
+ * the ring and a recvmsg() deliver it; the call ends through call_exited() with that
+ * status as its exit status.
+ *
+ * Queueing: `workers` is also the handler's cap in the core's dispatch, so
+ * the core hands a warm handler at most N calls at once (within
+ * max_concurrent) and the rest wait in its queue, visible in the status
+ * file. Calls that arrive while workers are (re)starting wait here, in
+ * order, for the next free worker.
+ *
+ * Output: a worker's stdout and stderr are two pipes of its own for its
+ * whole life, not per call. dispatcherd polls them on the ring and reads
+ * what arrives into .woof/log under the trigger of the call the worker is
+ * serving at that moment (output_max applies per call, as for exec). The
+ * worker flushes stdio after each call and reports how many bytes are
+ * still in its pipes; dispatcherd reads those before it ends the call, so
+ * everything a call wrote before returning is logged under that call.
+ * Output between calls (a constructor of the .so, a thread the handler
+ * left running) is logged under trigger 0.
+ *
+ * Crash: a worker that dies (pidfd on the ring) fails the call it was
+ * serving, reason crash, with the worker's signal or exit status, and is
+ * replaced at once - after a pause (0.1 s doubling to 5 s) when workers
+ * keep dying within a second of their start. Timeout: the worker serving
+ * the call is killed (cgroup.kill of its cgroup) and replaced. A handler
+ * that calls exit() ends its worker: that call fails (crash).
+ * Replacing NAME.so retires the workers after their current calls; new
+ * workers load the new file.
+ *
+ * Cost per call (dispatcherd's side): one pread of the spool copy, one
+ * send and one recvmsg; a read of the output pipes only when the call
+ * wrote something; a stat of NAME.so at most once a second.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rtcommon.h"
+
+#define WARM_YOUNG_NS		(1ULL * 1000000000ULL)	/* died younger: restart after a pause */
+#define WARM_BACKOFF_MIN_NS	(100ULL * 1000000ULL)
+#define WARM_BACKOFF_MAX_NS	(5ULL * 1000000000ULL)
+#define WARM_WORKERS_MAX	256U
+
+struct pool;
+struct wcall;
+
+struct worker {
+	struct worker *next;
+	struct pool *pool;
+	struct rt_proc p;
+	int fd[2];			/* read ends of its stdout, stderr; -1 when closed */
+	struct loop_op out_op[2];	/* POLL_ADD on them */
+	struct wcall *cur;		/* the call it serves */
+	bool retired;			/* no new calls: shut down when idle */
+	bool gone;			/* exited and accounted for */
+	uint64_t served;
+};
+
+struct pool {
+	struct pool *next;
+	struct nsd *n;
+	char handler[WOOF_NAME_MAX + 1];
+	struct rt_so so;
+	bool retired;
+	uint64_t so_checked;		/* CLOCK_MONOTONIC of the last stat of NAME.so */
+	unsigned want;			/* configured workers */
+	unsigned live;			/* workers started and not retired or gone */
+	struct worker *workers;
+	struct wcall *qhead, *qtail;	/* calls waiting for a free worker */
+	struct loop_op restart_op;	/* the pause before restarting crashed workers */
+	uint64_t backoff_ns;
+	bool load_warned;
+};
+
+/* c->rt_priv of a warm call */
+struct wcall {
+	struct call *c;
+	struct pool *pool;
+	struct worker *w;	/* while being served */
+	struct wcall *qnext;
+	struct rt_pkt *pkt;	/* the request, made at start (the core closes the call's fds) */
+	bool queued;
+	pid_t pid;		/* the worker that served it (dispatcherd's PID namespace) */
+};
+
+static struct pool *pools;
+static char iobuf[CALL_IOBUF];
+
+static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd);
+static void warm_exited(struct rt_proc *p, const siginfo_t *si);
+static void warm_settled(struct rt_proc *p);
+static void pool_dispatch(struct pool *pl);
+static int pool_fill(struct pool *pl);
+
+static const struct rt_proc_ops warm_proc_ops = {
+	.report = warm_report,
+	.exited = warm_exited,
+	.settled = warm_settled,
+};
+
+static struct loop *LP(struct pool *pl)
+{
+	return &pl->n->d->loop;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+/* Log @len bytes of the worker's @stream (1, 2) under the call it serves. */
+static void log_output(struct worker *w, unsigned stream, const char *buf, size_t len)
+{
+	struct nsd *n = w->pool->n;
+	struct call *c = w->cur ? w->cur->c : NULL;
+
+	if (!c) {
+		/* between calls: trigger 0 */
+		struct call idle;
+
+		memset(&idle, 0, sizeof(idle));
+		idle.sc.pid = w->p.sc.pid;
+		rec_log(n, &idle, stream, buf, len);
+		return;
+	}
+	uint64_t max = n->conf.output_max, keep = 0;
+
+	c->output_bytes += len;
+	if (c->logged < max)
+		keep = max - c->logged < len ? max - c->logged : len;
+	if (keep) {
+		rec_log(n, c, stream, buf, keep);
+		c->logged += keep;
+	}
+	if (keep < len && !(c->flags & WOOF_CALL_F_OUTPUT_TRUNC)) {
+		c->flags |= WOOF_CALL_F_OUTPUT_TRUNC;
+		rec_note(n, c, "output beyond output_max (%llu bytes) is not logged",
+			 (unsigned long long)max);
+	}
+}
+
+/* Read what is in the worker's pipe @i now; false at end of file. */
+static bool read_output(struct worker *w, int i)
+{
+	for (;;) {
+		ssize_t r = read(w->fd[i], iobuf, sizeof(iobuf));
+
+		if (r > 0) {
+			log_output(w, (unsigned)i + 1, iobuf, (size_t)r);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0;	/* EAGAIN: open and empty */
+	}
+}
+
+static void close_output(struct worker *w, int i)
+{
+	if (w->fd[i] < 0)
+		return;
+	if (w->out_op[i].busy)
+		loop_cancel(LP(w->pool), &w->out_op[i]);
+	close(w->fd[i]);
+	w->fd[i] = -1;
+}
+
+static void arm_output(struct worker *w, int i)
+{
+	if (w->fd[i] >= 0 && !w->out_op[i].busy)
+		loop_poll(LP(w->pool), &w->out_op[i], w->fd[i], POLLIN);
+}
+
+static void worker_maybe_free(struct worker *w);
+
+static void output_ready(struct worker *w, int i, int res)
+{
+	if (res >= 0 && w->fd[i] >= 0) {
+		if (read_output(w, i))
+			arm_output(w, i);
+		else
+			close_output(w, i);
+	}
+	worker_maybe_free(w);
+}
+
+static void out_cb(struct loop_op *op, int res, bool more)
+{
+	(void)more;
+	output_ready((struct worker *)((char *)op - offsetof(struct worker, out_op[0])), 0, res);
+}
+
+static void err_cb(struct loop_op *op, int res, bool more)
+{
+	(void)more;
+	output_ready((struct worker *)((char *)op - offsetof(struct worker, out_op[1])), 1, res);
+}
+
+/* ---- workers ------------------------------------------------------------------- */
+
+static void worker_unlink(struct worker *w)
+{
+	for (struct worker **pp = &w->pool->workers; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+}
+
+static void pool_maybe_free(struct pool *pl);
+
+static void worker_maybe_free(struct worker *w)
+{
+	struct pool *pl = w->pool;
+
+	if (!w->gone || !rt_proc_idle(&w->p) || w->out_op[0].busy || w->out_op[1].busy)
+		return;
+	worker_unlink(w);
+	rt_proc_free(&w->p);
+	free(w);
+	pool_maybe_free(pl);
+}
+
+static int worker_start(struct pool *pl)
+{
+	struct nsd *n = pl->n;
+	struct worker *w = calloc(1, sizeof(*w));
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	fcntl(po[0], F_SETFL, O_NONBLOCK);
+	fcntl(pe[0], F_SETFL, O_NONBLOCK);
+	w->pool = pl;
+	ret = rt_proc_start(n, &w->p, "warm", pl->handler, &pl->so, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	if (ret)
+		goto fail;
+	w->p.what = "warm worker";
+	w->p.ops = &warm_proc_ops;
+	w->p.owner = w;
+	w->fd[0] = po[0];
+	w->fd[1] = pe[0];
+	w->out_op[0].cb = out_cb;
+	w->out_op[1].cb = err_cb;
+	arm_output(w, 0);
+	arm_output(w, 1);
+	w->next = pl->workers;
+	pl->workers = w;
+	pl->live++;
+	log_info("%s: handler %s: warm worker started, pid %d (%u of %u)", n->path, pl->handler,
+		 (int)w->p.sc.pid, pl->live, pl->want);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	free(w);
+	return ret;
+}
+
+static void worker_retire(struct worker *w)
+{
+	if (w->retired || w->gone)
+		return;
+	w->retired = true;
+	w->pool->live--;
+	if (!w->cur)
+		rt_proc_shutdown(&w->p);
+}
+
+/* ---- the pool ------------------------------------------------------------------- */
+
+static struct pool *pool_find(struct nsd *n, const char *handler)
+{
+	for (struct pool *pl = pools; pl; pl = pl->next)
+		if (pl->n == n && !pl->retired && strcmp(pl->handler, handler) == 0)
+			return pl;
+	return NULL;
+}
+
+static void pool_maybe_free(struct pool *pl)
+{
+	if (!pl->retired || pl->workers || pl->qhead || pl->restart_op.busy)
+		return;
+	for (struct pool **pp = &pools; *pp; pp = &(*pp)->next)
+		if (*pp == pl) {
+			*pp = pl->next;
+			break;
+		}
+	free(pl);
+}
+
+static void restart_cb(struct loop_op *op, int res, bool more)
+{
+	struct pool *pl = (struct pool *)((char *)op - offsetof(struct pool, restart_op));
+
+	(void)res;
+	(void)more;
+	if (!pl->retired && !pl->n->d->stopping) {
+		pool_fill(pl);
+		pool_dispatch(pl);
+	}
+	pool_maybe_free(pl);
+}
+
+/* Start workers up to `want`; 0 if at least one is there. */
+static int pool_fill(struct pool *pl)
+{
+	int ret = 0;
+
+	if (pl->restart_op.busy)
+		return pl->live ? 0 : -EAGAIN;
+	while (pl->live < pl->want) {
+		ret = worker_start(pl);
+		if (ret) {
+			log_err("%s: handler %s: cannot start a warm worker (%s): %s", pl->n->path,
+				pl->handler, rt_runner_path(), strerror(-ret));
+			break;
+		}
+	}
+	return pl->live ? 0 : ret;
+}
+
+static struct pool *pool_new(struct nsd *n, const char *handler, const struct rt_so *so)
+{
+	struct pool *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->n = n;
+	snprintf(pl->handler, sizeof(pl->handler), "%s", handler);
+	pl->so = *so;
+	pl->so_checked = now_mono_ns();
+	pl->restart_op.cb = restart_cb;
+	pl->next = pools;
+	pools = pl;
+	return pl;
+}
+
+static void queue_push(struct pool *pl, struct wcall *wc)
+{
+	wc->pool = pl;
+	wc->queued = true;
+	wc->qnext = NULL;
+	if (pl->qtail)
+		pl->qtail->qnext = wc;
+	else
+		pl->qhead = wc;
+	pl->qtail = wc;
+}
+
+static void queue_remove(struct pool *pl, struct wcall *wc)
+{
+	struct wcall *prev = NULL;
+
+	for (struct wcall *x = pl->qhead; x; prev = x, x = x->qnext) {
+		if (x != wc)
+			continue;
+		if (prev)
+			prev->qnext = x->qnext;
+		else
+			pl->qhead = x->qnext;
+		if (pl->qtail == x)
+			pl->qtail = prev;
+		break;
+	}
+	wc->queued = false;
+	wc->qnext = NULL;
+}
+
+/* Hand queued calls to free workers. */
+static void pool_dispatch(struct pool *pl)
+{
+	while (pl->qhead) {
+		struct worker *w;
+		struct wcall *wc;
+		int ret;
+
+		for (w = pl->workers; w; w = w->next)
+			if (!w->cur && !w->retired && !w->gone && w->p.alive)
+				break;
+		if (!w)
+			return;
+		wc = pl->qhead;
+		queue_remove(pl, wc);
+		ret = rt_proc_send_pkt(&w->p, wc->pkt);
+		if (!ret)
+			wc->pkt = NULL;	/* the channel's now */
+		if (ret) {
+			/* it died and the ring has not said so yet: put the call back, try another */
+			log_warn("%s: handler %s: sending trigger %llu to warm worker pid %d: %s",
+				 pl->n->path, pl->handler, (unsigned long long)wc->c->tseq,
+				 (int)w->p.sc.pid, strerror(-ret));
+			wc->qnext = pl->qhead;
+			pl->qhead = wc;
+			if (!pl->qtail)
+				pl->qtail = wc;
+			wc->queued = true;
+			worker_retire(w);
+			continue;
+		}
+		w->cur = wc;
+		wc->w = w;
+		wc->pid = w->p.sc.pid;
+	}
+}
+
+/* Calls of a retired pool go to its successor (or fail when there is none). */
+static void pool_retire(struct pool *pl, struct pool *succ)
+{
+	struct wcall *wc;
+
+	pl->retired = true;
+	for (struct worker *w = pl->workers; w; w = w->next)
+		worker_retire(w);
+	while ((wc = pl->qhead)) {
+		queue_remove(pl, wc);
+		if (succ) {
+			queue_push(succ, wc);
+		} else {
+			wc->c->crashed = true;
+			call_exited(wc->c, CLD_KILLED, SIGKILL);
+		}
+	}
+	if (pl->restart_op.busy)
+		loop_cancel(LP(pl), &pl->restart_op);
+	pool_maybe_free(pl);
+}
+
+/* ---- reports, exits ----------------------------------------------------------- */
+
+static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd)
+{
+	struct worker *w = p->owner;
+	struct pool *pl = w->pool;
+	struct nsd *n = pl->n;
+	struct wcall *wc = w->cur;
+
+	if (fd >= 0)
+		close(fd);	/* workers send none */
+	switch (rep->type) {
+	case RT_REP_READY:
+		if (rep->err) {
+			if (!pl->load_warned)
+				log_warn("%s: handler %s: warm worker (pid %d) cannot use %s: %.*s; its "
+					 "calls fail with exit status 127", n->path, pl->handler,
+					 (int)p->sc.pid, pl->so.path, (int)sizeof(rep->msg), rep->msg);
+			pl->load_warned = true;
+		} else {
+			log_info("%s: handler %s: warm worker ready, pid %d, loaded in %llu us",
+				 n->path, pl->handler, (int)p->sc.pid,
+				 (unsigned long long)((rep->end_ns - p->started_mono) / 1000));
+		}
+		return;
+	case RT_REP_DONE:
+		if (!wc || wc->c->tseq != rep->id) {
+			log_warn("%s: handler %s: warm worker pid %d answered trigger %llu, which it "
+				 "was not serving", n->path, pl->handler, (int)p->sc.pid,
+				 (unsigned long long)rep->id);
+			return;
+		}
+		/* what the call wrote before returning is still in the pipes: its output */
+		if (rep->out_pending) {
+			for (int i = 0; i < 2; i++)
+				if (w->fd[i] >= 0 && !read_output(w, i))
+					close_output(w, i);
+		}
+		w->cur = NULL;
+		wc->w = NULL;
+		w->served++;
+		pl->backoff_ns = 0;
+		call_exited(wc->c, CLD_EXITED, rep->status);
+		if (w->retired)
+			rt_proc_shutdown(&w->p);
+		pool_dispatch(pl);
+		return;
+	default:
+		log_warn("%s: warm worker %s: unexpected report type %u", n->path, pl->handler,
+			 rep->type);
+	}
+}
+
+static void warm_exited(struct rt_proc *p, const siginfo_t *si)
+{
+	struct worker *w = p->owner;
+	struct pool *pl = w->pool;
+	struct nsd *n = pl->n;
+	struct wcall *wc = w->cur;
+	uint64_t lived = now_mono_ns() - p->started_mono;
+
+	/* what it wrote before it died belongs to the call it served */
+	for (int i = 0; i < 2; i++)
+		if (w->fd[i] >= 0 && !read_output(w, i))
+			close_output(w, i);
+	if (!w->retired)
+		pl->live--;
+	w->retired = true;
+	w->gone = true;
+	if (wc) {
+		char how[96];
+
+		if (si->si_code == CLD_EXITED)
+			snprintf(how, sizeof(how), "exit status %d", si->si_status);
+		else
+			snprintf(how, sizeof(how), "signal %d (%s)", si->si_status,
+				 strsignal(si->si_status));
+		if (!wc->c->timed_out)
+			log_warn("%s: handler %s: warm worker pid %d died (%s) serving trigger %llu; "
+				 "the call fails (crash), the worker is replaced", n->path,
+				 pl->handler, (int)p->sc.pid, how, (unsigned long long)wc->c->tseq);
+		w->cur = NULL;
+		wc->w = NULL;
+		wc->c->crashed = true;
+		call_exited(wc->c, si->si_code, si->si_status);
+	} else if (!pl->retired && !n->d->stopping && si->si_code != CLD_EXITED) {
+		log_warn("%s: handler %s: idle warm worker pid %d died (signal %d); replacing it",
+			 n->path, pl->handler, (int)p->sc.pid, si->si_status);
+	}
+	/* its pipes may still be held by something it started: stop watching them */
+	for (int i = 0; i < 2; i++)
+		close_output(w, i);
+
+	if (pl->retired || n->d->stopping)
+		return;
+	if (lived < WARM_YOUNG_NS && !(wc && wc->c->timed_out)) {
+		/* dying young again and again: pause before the next start */
+		pl->backoff_ns = pl->backoff_ns ? 2 * pl->backoff_ns : WARM_BACKOFF_MIN_NS;
+		if (pl->backoff_ns > WARM_BACKOFF_MAX_NS)
+			pl->backoff_ns = WARM_BACKOFF_MAX_NS;
+	} else {
+		pl->backoff_ns = 0;
+	}
+	if (pl->backoff_ns && pl->backoff_ns > WARM_BACKOFF_MIN_NS) {
+		if (!pl->restart_op.busy) {
+			log_notice("%s: handler %s: warm workers keep dying young; next start in %llu ms",
+				   n->path, pl->handler,
+				   (unsigned long long)(pl->backoff_ns / 1000000));
+			loop_timeout(LP(pl), &pl->restart_op, pl->backoff_ns);
+		}
+		return;
+	}
+	pool_fill(pl);
+	pool_dispatch(pl);
+}
+
+static void warm_settled(struct rt_proc *p)
+{
+	worker_maybe_free(p->owner);
+}
+
+/* ---- the runtime -------------------------------------------------------------- */
+
+static int warm_start(struct nsd *n, struct call *c)
+{
+	struct rt_so so;
+	struct pool *pl, *old;
+	struct wcall *wc;
+	unsigned want;
+	int ret;
+
+	pl = pool_find(n, c->tr.handler);
+	if (pl && now_mono_ns() - pl->so_checked < RT_SO_RECHECK_NS) {
+		so = pl->so;	/* looked at less than RT_SO_RECHECK_NS ago */
+	} else {
+		ret = rt_so_check(n, c->tr.handler, &so);
+		if (ret)
+			return ret;
+		if (pl)
+			pl->so_checked = now_mono_ns();
+	}
+	want = c->h->cap ? c->h->cap : 1;
+	if (want > WARM_WORKERS_MAX)
+		want = WARM_WORKERS_MAX;
+	if (pl && !rt_so_same(&pl->so, &so)) {
+		log_notice("%s: handler %s: %s was replaced; new warm workers load it", n->path,
+			   pl->handler, so.path);
+		old = pl;
+		pl = pool_new(n, c->tr.handler, &so);
+		if (!pl)
+			return -ENOMEM;
+		pool_retire(old, pl);
+	}
+	if (!pl) {
+		pl = pool_new(n, c->tr.handler, &so);
+		if (!pl)
+			return -ENOMEM;
+	}
+	/* workers = N as configured now (a reload may change it) */
+	pl->want = want;
+	if (pl->live > want) {
+		for (struct worker *w = pl->workers; w && pl->live > want; w = w->next)
+			if (!w->cur && !w->retired && !w->gone)
+				worker_retire(w);
+	}
+	ret = pool_fill(pl);
+	if (ret && ret != -EAGAIN) {
+		pool_maybe_free(pl);
+		return ret == -ENOENT || ret == -EACCES || ret == -ENOEXEC ? -ELIBACC : ret;
+	}
+	wc = calloc(1, sizeof(*wc));
+	if (!wc)
+		return -ENOMEM;
+	wc->pkt = rt_pkt_call(c, false, &ret);
+	if (!wc->pkt) {
+		free(wc);
+		return ret;
+	}
+	wc->c = c;
+	c->rt_priv = wc;
+	queue_push(pl, wc);
+	pool_dispatch(pl);
+	return 0;
+}
+
+static void warm_kill(struct nsd *n, struct call *c)
+{
+	struct wcall *wc = c->rt_priv;
+
+	(void)n;
+	if (!wc)
+		return;
+	if (wc->w) {
+		/* the worker is the call: it goes, and is replaced */
+		rt_proc_kill(&wc->w->p);
+		return;
+	}
+	if (wc->queued) {
+		queue_remove(wc->pool, wc);
+		call_exited(c, CLD_KILLED, SIGKILL);
+	}
+}
+
+static void warm_release(struct nsd *n, struct call *c)
+{
+	struct wcall *wc = c->rt_priv;
+
+	(void)n;
+	if (!wc)
+		return;
+	c->rt_priv = NULL;
+	/* for the final record (never earlier: sandbox_kill(&c->sc) must not see it) */
+	c->sc.pid = wc->pid > 0 ? wc->pid : 0;
+	if (wc->queued)
+		queue_remove(wc->pool, wc);
+	if (wc->w)
+		wc->w->cur = NULL;
+	rt_pkt_free(wc->pkt);
+	free(wc);
+}
+
+const struct runtime_ops runtime_warm = {
+	.name = "warm",
+	.start = warm_start,
+	.kill = warm_kill,
+	.release = warm_release,
+};

@@ -1,0 +1,213 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# test-kmod.sh - the ioctl-level tests of woof.ko, run as root inside the
+# test VM (selftests/vm/run-vm.sh); it builds nothing. In order:
+#   1. insmod; /dev/woof/control appears;
+#   2. the test programs on a tmpfs namespace (with test-genl: the generic
+#      netlink family and its events; and the woof:* tracepoints), and on
+#      ext4 (loop devices):
+#      4 KiB blocks (the in-place fast path; test-concurrent and test-append
+#      again while a loop of sync(1) forces writeback, so appends race with
+#      pages being cleaned) and 1 KiB blocks (always ->write_begin);
+#   3. data across rmmod/insmod: test-persist write, rmmod, the ext4 file
+#      system unmounted and mounted again, test-persist unloaded (the files
+#      as the user-space engine sees them), insmod, test-persist verify;
+#   4. three more rmmod/insmod cycles with a namespace mounted;
+#   5. bench-kmod (reported, not judged);
+#   6. the kernel log since the start: no WARNING/BUG/Oops and the like.
+# Usage: test-kmod.sh WOOF_KO BINDIR
+#   WOOF_KO  the module; BINDIR  where the test programs are
+# Exit: 0 all passed, 1 something failed, 77 skipped (not root, or modules
+# cannot be loaded here: run it through run-vm.sh).
+set -u
+ko=${1:?usage: test-kmod.sh WOOF_KO BINDIR}
+bin=${2:?usage: test-kmod.sh WOOF_KO BINDIR}
+work=$(mktemp -d /tmp/woof-kmod.XXXXXX)
+passed=0 failed=0 failures=()
+
+say() { printf 'test-kmod: %s\n' "$*"; }
+pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$*"; }
+fail() { failed=$((failed + 1)); failures+=("$*"); printf 'FAIL %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+	say "SKIP: must run as root (inside the VM: selftests/vm/run-vm.sh)"
+	exit 77
+fi
+if [ ! -e /proc/modules ]; then
+	say "SKIP: this kernel cannot load modules (run it through selftests/vm/run-vm.sh)"
+	exit 77
+fi
+[ -r "$ko" ] || { say "no module at $ko"; exit 1; }
+for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl bench-kmod; do
+	[ -x "$bin/$t" ] || { say "missing test program $bin/$t"; exit 1; }
+done
+
+echo "test-kmod: start $(date +%s)" >/dev/kmsg
+if grep -q '^woof ' /proc/modules; then
+	rmmod woof || { say "a woof module is loaded and cannot be removed"; exit 1; }
+fi
+
+# run PROGRAM [ARGS...]: one TAP program; its "not ok" lines are shown
+run() {
+	local name=$1 out rc
+	shift
+	out=$("$bin/$name" "$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  [$name] /"
+	if [ "$rc" = 0 ]; then
+		pass "$name $* ($(printf '%s\n' "$out" | grep -c '^ok ') checks)"
+	else
+		fail "$name $* (exit $rc)"
+	fi
+}
+
+load() {
+	if insmod "$ko" && [ -c /dev/woof/control ]; then
+		return 0
+	fi
+	fail "insmod $ko"
+	return 1
+}
+
+unload() {
+	if rmmod woof && [ ! -e /dev/woof/control ]; then
+		return 0
+	fi
+	fail "rmmod woof"
+	return 1
+}
+
+# ---- 1. load
+if ! load; then
+	say "cannot go on without the module"
+	exit 1
+fi
+pass "insmod: /dev/woof/control is $(stat -c '%A %t:%T' /dev/woof/control)"
+
+# ---- 2. the tests on tmpfs and on ext4
+mkdir -p "$work/tmpfs"
+mount -t tmpfs -o size=256M tmpfs "$work/tmpfs" || fail "mount tmpfs"
+for t in test-append test-ioctl test-triggers test-concurrent test-genl; do
+	WOOF_KT_DIR=$work/tmpfs run "$t"
+done
+
+# mkext4 NAME BLOCKSIZE: an ext4 file system on a loop device at $work/NAME
+mkext4() {
+	truncate -s 384M "$work/$1.img" &&
+		mkfs.ext4 -q -F -b "$2" "$work/$1.img" &&
+		mkdir -p "$work/$1" &&
+		mount -o loop "$work/$1.img" "$work/$1"
+}
+# tracepoints: woof:woof_append, woof:woof_trigger, woof:woof_trigger_claim
+tr=/sys/kernel/tracing
+[ -d $tr/events ] || tr=/sys/kernel/debug/tracing
+if [ -d $tr/events/woof ]; then
+	echo > $tr/trace
+	echo 1 > $tr/events/woof/enable
+	WOOF_KT_DIR=$work/tmpfs "$bin/test-triggers" >/dev/null 2>&1
+	echo 0 > $tr/events/woof/enable
+	n_app=$(grep -c 'woof_append: ns=kt-trig-[0-9]* woof=tw seq=1 size=16 trigger=[1-9]' $tr/trace)
+	n_trg=$(grep -c 'woof_trigger: ns=kt-trig-[0-9]* trigger=[0-9]* woof=race seq=[0-9]* handler=\(odd\|even\)' $tr/trace)
+	n_clm=$(grep -c 'woof_trigger_claim: ns=.* result=0 already=1' $tr/trace)
+	if [ "$n_app" -ge 1 ] && [ "$n_trg" -ge 200 ] && [ "$n_clm" -ge 1 ]; then
+		pass "tracepoints: woof_append, woof_trigger ($n_trg), woof_trigger_claim seen with their fields"
+	else
+		fail "tracepoints (append $n_app, trigger $n_trg, claim $n_clm)"
+		grep woof_ $tr/trace | head -5 | sed 's/^/  | /'
+	fi
+	echo > $tr/trace
+else
+	fail "no tracepoints under $tr/events/woof"
+fi
+
+ext4="" ext4k1=""
+if modprobe -q ext4 && modprobe -q loop && command -v mkfs.ext4 >/dev/null; then
+	mkext4 ext4 4096 && ext4=$work/ext4
+	# 1 KiB blocks: pages with several buffer heads, always written through
+	# ->write_begin (woof-file.c)
+	mkext4 ext4k1 1024 && ext4k1=$work/ext4k1
+fi
+if [ -n "$ext4" ]; then
+	for t in test-append test-ioctl test-triggers; do
+		WOOF_KT_DIR=$ext4 run "$t"
+	done
+	(while :; do sync; sleep 0.05; done) &
+	syncer=$!
+	WOOF_KT_DIR=$ext4 run test-concurrent
+	WOOF_KT_DIR=$ext4 run test-append
+	kill "$syncer"
+	wait "$syncer" 2>/dev/null
+	say "(test-concurrent and test-append ran again while sync(1) looped)"
+else
+	say "no ext4 here (modprobe ext4/loop or mkfs.ext4 missing): tmpfs only"
+fi
+if [ -n "$ext4k1" ]; then
+	for t in test-append test-triggers test-concurrent; do
+		WOOF_KT_DIR=$ext4k1 run "$t"
+	done
+	umount "$ext4k1"
+fi
+
+# ---- 3. data across rmmod/insmod (and an unmount of the file system)
+pdir=${ext4:-$work/tmpfs}/persist
+mkdir -p "$pdir"
+run test-persist write "$pdir"
+if unload; then
+	if [ -n "$ext4" ]; then
+		umount "$ext4" && mount -o loop "$work/ext4.img" "$ext4" ||
+			fail "remount ext4"
+	fi
+	run test-persist unloaded "$pdir"
+	load && run test-persist verify "$pdir"
+fi
+
+# ---- 4. reload cycles with a namespace mounted
+cyc=$work/tmpfs/cycles
+mkdir -p "$cyc"
+ok=1
+for i in 1 2 3; do
+	grep -q '^woof ' /proc/modules || load || { ok=0; break; }
+	python3 - "$cyc" "cyc$i" <<'EOF' || ok=0
+import fcntl, os, struct, sys
+# WOOF_IOC_NS_MOUNT = _IOWR(0xB9, 0x01, struct woof_ns_mount) (128 bytes)
+IOC = (3 << 30) | (128 << 16) | (0xB9 << 8) | 0x01
+fd = os.open("/dev/woof/control", os.O_RDWR)
+d = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+arg = bytearray(struct.pack("IIiIII", 128, 0, d, 0o600, 0, 0) + bytes(128 - 24))
+name = sys.argv[2].encode()
+arg[64:64 + len(name)] = name
+fcntl.ioctl(fd, IOC, arg)
+assert os.path.exists("/dev/woof/" + sys.argv[2])
+EOF
+	unload || { ok=0; break; }
+done
+[ "$ok" = 1 ] && pass "3 rmmod/insmod cycles with a namespace mounted" ||
+	fail "rmmod/insmod cycles"
+grep -q '^woof ' /proc/modules || load
+
+# ---- 5. benchmark
+say "benchmark (ratios to getppid in the same run; TCG makes absolute times meaningless)"
+WOOF_KT_DIR=$work/tmpfs "$bin/bench-kmod" | sed 's/^/  /'
+
+# ---- 6. clean up and read the kernel log
+unload
+[ -n "$ext4" ] && umount "$ext4"
+umount "$work/tmpfs"
+log=$(dmesg | sed -n '/test-kmod: start/,$p')
+bad=$(printf '%s\n' "$log" | grep -E 'WARNING:|BUG:|kernel BUG|Oops|general protection|Call Trace:|refcount_t:|list_(add|del) corruption|KASAN|UBSAN|woof.*(leak|error)' || true)
+if [ -z "$bad" ]; then
+	pass "kernel log clean since the start ($(printf '%s\n' "$log" | wc -l) lines)"
+else
+	fail "kernel log has flagged lines:"
+	printf '%s\n' "$bad" | head -20 | sed 's/^/  | /'
+fi
+rm -rf "$work"
+
+echo
+if [ "$failed" = 0 ]; then
+	say "$passed passed, 0 failed"
+	exit 0
+fi
+say "$passed passed, $failed failed:"
+printf '  %s\n' "${failures[@]}"
+exit 1
