@@ -538,7 +538,7 @@ static int handler_main(void *arg)
 	/* Handled signals were reset by CLONE_CLEAR_SIGHAND; ignored ones
 	 * would survive exec. */
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	for (int s = 1; s < 32; s++)
+	for (int s = 1; s <= 64; s++)	/* the real-time signals too (the kernel's _NSIG) */
 		if (s != SIGKILL && s != SIGSTOP)
 			syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(long));
 

@@ -105,7 +105,11 @@ start_daemon() {
 	# shellcheck disable=SC2086
 	"$DISPATCHERD" -N "$NS" -v ${DISP_DAEMON_ARGS:-} "$@" >>"$DLOG" 2>&1 &
 	DPID=$!
-	wait_for 30 daemon_ready || fail "dispatcherd did not get ready within 30 s"
+	# in the TCG guest (WOOF_VM=1) creating the record WOOFs alone can take
+	# tens of seconds on a busy host
+	local t=30
+	[ -n "${WOOF_VM:-}" ] && t=180
+	wait_for $t daemon_ready || fail "dispatcherd did not get ready within $t s"
 }
 
 # stop_daemon: SIGTERM and wait; prints nothing, returns its exit status
