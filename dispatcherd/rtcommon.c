@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -343,6 +344,18 @@ int rt_proc_start(struct nsd *n, struct rt_proc *p, const char *mode, const char
 	p->sock = sv[0];
 	p->alive = true;
 	reg_add(p);
+	if (strcmp(mode, "zygote") == 0 && n->d->caps.root) {
+		/*
+		 * Let the zygote's children come back to nice 0 from the zygote's
+		 * nice (runner.c: it forks at a low priority). RLIMIT_NICE 20 allows
+		 * nice values down to 0, never below: no privilege is granted.
+		 */
+		struct rlimit rl = { 20, 20 };
+
+		if (prlimit(p->sc.pid, RLIMIT_NICE, &rl, NULL) < 0)
+			dbg("%s: zygote pid %d: RLIMIT_NICE: %s", n->path, (int)p->sc.pid,
+			    strerror(errno));
+	}
 	p->rx_op.cb = rx_cb;
 	p->tx_op.cb = tx_cb;
 	p->exit_op.cb = exit_cb;

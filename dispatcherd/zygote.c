@@ -5,19 +5,21 @@
  * zygote process; every call is a fork() of that zygote, so a call starts
  * without exec or dynamic linking and a crash ends only its own call.
  *
- * One zygote per namespace and handler: woof-runner in zygote mode
- * (runner.c), started through the namespace's sandbox (sandbox_spawn, so
- * it lives in the namespace's PID/mount/IPC/UTS namespaces, as the
- * handlers' user, in a call cgroup of its own), lazily at the handler's
- * first call. A call is one packet on a SOCK_SEQPACKET socket: the call
+ * Per namespace and handler, one zygote per CPU (at most `workers`):
+ * woof-runner in zygote mode (runner.c), started through the namespace's
+ * sandbox (sandbox_spawn, so it lives in the namespace's PID/mount/IPC/UTS
+ * namespaces, as the handlers' user, in a call cgroup of its own), all at
+ * the handler's first call. A call goes to the zygote with the most
+ * spares, else to the least busy. A call is one packet on a SOCK_SEQPACKET socket: the call
  * header (trigger, WOOF, seq, attempt), the element (inline up to 64 KiB,
  * else its spool fd) and, by SCM_RIGHTS, the call's stdout and stderr
- * pipes. The zygote keeps two children forked ahead ("spares"), each
+ * pipes. The zygote keeps three children forked ahead ("spares"), each
  * blocked on a socketpair of its own whose other end it handed to us
  * (RT_REP_SPARE): a call goes straight to a spare, so no fork() lies
- * between the put and the handler's first line, and the zygote forks a
- * replacement while the call runs; with no spare free, the packet goes to
- * the zygote, which forks for it. The child lays out the pipes and the
+ * between the put and the handler's first line; with no spare free, the
+ * packet goes to the zygote, which forks for it. The zygote forks the
+ * replacing spare when a spare's call has ended, at a lower priority,
+ * before it reports that end (runner.c says why). The child lays out the pipes and the
  * call's environment and runs the function through the shepherd's code
  * (woof_shepherd_call), exiting with the shepherd's status.
  *
@@ -37,8 +39,8 @@
  * recorded failed, reason crash (its children die with it: PDEATHSIG); a
  * new zygote is started at once if the dead one had lived for a second,
  * else at the next call (no restart loop). Replacing NAME.so (another
- * inode, size or mtime) retires the zygote: it finishes its calls and
- * exits, and the next call starts a zygote with the new file.
+ * inode, size or mtime) retires the zygotes: they finish their calls and
+ * exit, and the next call starts zygotes with the new file.
  *
  * Cost per call (dispatcherd's side): one pread of the spool copy, one
  * sendmsg with two fds, a recvmsg of the spare's replacement and one of
@@ -77,6 +79,7 @@ struct zygote {
 	uint64_t calls_total;
 	struct spare *spares, *spares_tail;	/* FIFO: the oldest is the best prepared */
 	unsigned nspares;
+	unsigned want;		/* zygotes this handler runs (zygotes_wanted()) */
 };
 
 /* c->rt_priv of a zygote call */
@@ -101,12 +104,49 @@ static const struct rt_proc_ops zygote_proc_ops = {
 	.settled = zygote_settled,
 };
 
-static struct zygote *zygote_find(struct nsd *n, const char *handler)
+static bool zygote_of(const struct zygote *z, const struct nsd *n, const char *handler)
 {
+	return z->n == n && !z->retired && strcmp(z->handler, handler) == 0;
+}
+
+/*
+ * A handler runs one zygote per CPU (at most `workers`, when set): a
+ * single zygote forks on one CPU at a time, and forking is what bounds the
+ * runtime's throughput (measured: one zygote reached the rate of one
+ * fork+exit+wait loop, 0.35 k/s on the 2-vCPU machine, the machine two).
+ */
+static unsigned zygotes_wanted(const struct call *c)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned want = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (unsigned)ncpu;
+
+	if (c->h->cap && c->h->cap < want)
+		want = c->h->cap;
+	return want;
+}
+
+static unsigned zygote_count(struct nsd *n, const char *handler)
+{
+	unsigned k = 0;
+
 	for (struct zygote *z = zygotes; z; z = z->next)
-		if (z->n == n && !z->retired && strcmp(z->handler, handler) == 0)
-			return z;
-	return NULL;
+		k += zygote_of(z, n, handler);
+	return k;
+}
+
+/* The zygote for the next call: the one with the most spares, else the least busy. */
+static struct zygote *zygote_pick(struct nsd *n, const char *handler)
+{
+	struct zygote *best = NULL;
+
+	for (struct zygote *z = zygotes; z; z = z->next) {
+		if (!zygote_of(z, n, handler))
+			continue;
+		if (!best || z->nspares > best->nspares ||
+		    (z->nspares == best->nspares && z->ncalls < best->ncalls))
+			best = z;
+	}
+	return best;
 }
 
 static void spare_push(struct zygote *z, pid_t pid, int fd)
@@ -199,6 +239,7 @@ static struct zygote *zygote_new(struct nsd *n, const char *handler, const struc
 	snprintf(z->handler, sizeof(z->handler), "%s", handler);
 	z->so = *so;
 	z->so_checked = now_mono_ns();
+	z->want = 1;
 	ret = rt_proc_start(n, &z->p, "zygote", handler, so, -1, -1);
 	z->p.what = "zygote";
 	z->p.ops = &zygote_proc_ops;
@@ -327,12 +368,13 @@ static void zygote_exited(struct rt_proc *p, const siginfo_t *si)
 	/* a zygote that had been working is replaced at once; one that died young waits
 	 * for the next call (no restart loop) */
 	if (!was_retired && lived >= ZY_RESTART_MIN_NS && !n->d->stopping &&
-	    !zygote_find(n, z->handler)) {
+	    zygote_count(n, z->handler) < z->want) {
 		struct rt_so so;
+		struct zygote *nz;
 		int err;
 
-		if (rt_so_check(n, z->handler, &so) == 0)
-			zygote_new(n, z->handler, &so, &err);
+		if (rt_so_check(n, z->handler, &so) == 0 && (nz = zygote_new(n, z->handler, &so, &err)))
+			nz->want = z->want;
 	}
 }
 
@@ -375,7 +417,7 @@ static int zygote_start(struct nsd *n, struct call *c)
 	struct rt_pkt *pkt;
 	int ret;
 
-	z = zygote_find(n, c->tr.handler);
+	z = zygote_pick(n, c->tr.handler);
 	if (z && now_mono_ns() - z->so_checked < RT_SO_RECHECK_NS) {
 		so = z->so;	/* looked at less than RT_SO_RECHECK_NS ago */
 	} else {
@@ -386,13 +428,36 @@ static int zygote_start(struct nsd *n, struct call *c)
 			z->so_checked = now_mono_ns();
 	}
 	if (z && !rt_so_same(&z->so, &so)) {
-		log_notice("%s: handler %s: %s was replaced; a new zygote takes the next calls",
+		struct zygote *y, *next;
+
+		log_notice("%s: handler %s: %s was replaced; new zygotes take the next calls",
 			   n->path, z->handler, so.path);
-		z->retired = true;
-		spares_drop_all(z);
-		rt_proc_shutdown(&z->p);
-		zygote_maybe_free(z);
+		for (y = zygotes; y; y = next) {
+			next = y->next;
+			if (!zygote_of(y, n, c->tr.handler))
+				continue;
+			y->retired = true;
+			spares_drop_all(y);
+			rt_proc_shutdown(&y->p);
+			zygote_maybe_free(y);
+		}
 		z = NULL;
+	}
+	/* the handler's zygotes: all of them at its first call (or after some died) */
+	{
+		unsigned want = zygotes_wanted(c);
+
+		while (zygote_count(n, c->tr.handler) < want) {
+			struct zygote *nz = zygote_new(n, c->tr.handler, &so, &ret);
+
+			if (!nz)
+				break;
+			nz->want = want;
+			if (!z)
+				z = nz;
+		}
+		if (!z)
+			return spawn_err(ret);
 	}
 	zc = calloc(1, sizeof(*zc));
 	if (!zc)
@@ -415,18 +480,32 @@ static int zygote_start(struct nsd *n, struct call *c)
 				return spawn_err(ret);
 			}
 		}
-		/* a spare waiting: straight to it, no fork on the way */
+		/* a spare waiting, of any of the handler's zygotes: straight to it */
 		ret = -EPIPE;
-		while (ret && (sp = spare_pop(z))) {
-			ret = rt_send_pkt_fd(sp->fd, pkt);
-			if (!ret)
-				zc->spare = (uint32_t)sp->pid;
-			close(sp->fd);
-			free(sp);
+		for (struct zygote *y = zygote_pick(n, c->tr.handler); ret && y && y->nspares;
+		     y = zygote_pick(n, c->tr.handler)) {
+			while (ret && (sp = spare_pop(y))) {
+				ret = rt_send_pkt_fd(sp->fd, pkt);
+				if (!ret) {
+					zc->spare = (uint32_t)sp->pid;
+					z = y;
+				}
+				close(sp->fd);
+				free(sp);
+			}
 		}
 		if (!ret)
 			break;
-		/* none: the zygote forks for it */
+		/* none: the least busy zygote forks for it */
+		z = zygote_pick(n, c->tr.handler);
+		if (!z) {
+			z = zygote_new(n, c->tr.handler, &so, &ret);
+			if (!z) {
+				rt_pkt_free(pkt);
+				free(zc);
+				return spawn_err(ret);
+			}
+		}
 		ret = rt_proc_send_pkt(&z->p, pkt);
 		if (!ret)
 			break;

@@ -38,10 +38,13 @@ records_since() {
 # started NAME KIND: how many times the daemon log says a KIND of NAME started
 started() { grep -c "handler $1: $2 started, pid" "$DLOG"; }
 
-# runner_pid NAME KIND: the pid of the last KIND (zygote, warm worker) of NAME
-runner_pid() {
-	sed -n "s/.*handler $1: $2 started, pid \([0-9]*\).*/\1/p" "$DLOG" | tail -n 1
+# runner_pids NAME KIND: the pids of every KIND (zygote, warm worker) of NAME started
+runner_pids() {
+	sed -n "s/.*handler $1: $2 started, pid \([0-9]*\).*/\1/p" "$DLOG"
 }
+
+# died NAME KIND: how many KIND of NAME the daemon log says died
+died() { grep -c "handler $1: $2 pid [0-9]* died" "$DLOG"; }
 
 cat >"$NS/woof.conf" <<CONF
 [namespace]
@@ -94,7 +97,9 @@ echo "$log" | grep -qx "from woof hello-woof at 2 with string: my second bark" |
 	fail "second bark missing from the log (zygote)"
 [ "$(records_since 0 'state=done reason=none exit=0 .*runtime=1 .*handler=hw$')" = 2 ] ||
 	fail "hello-world calls not recorded done with runtime zygote"
-[ "$(started hw zygote)" = 1 ] || fail "expected one zygote for hw"
+# one zygote per CPU (at most 8), all started at the handler's first call
+nz=$(nproc); [ "$nz" -gt 8 ] && nz=8
+[ "$(started hw zygote)" = "$nz" ] || fail "expected $nz zygotes for hw, log says $(started hw zygote)"
 wait_for 5 grep -q "^handler hw runtime=zygote .* done=2 failed=0" "$NS/.woof/status" ||
 	fail "status file does not show hw (zygote) with 2 done"
 ok "hello-world through the zygote runtime"
@@ -170,10 +175,11 @@ out=$(tool check 21 2>/dev/null)
 case $out in *"present=18 missing=3 duplicates=0"*) ;; *) fail "rec_a results: $out" ;; esac
 [ "$("$DISPATCHERD_DUMP" -N "$NS" log | grep -c '^T[0-9]* out crash handler at w')" = 3 ] ||
 	fail "the crashing calls' output before the crash is not in the log"
-[ "$(started crash zygote)" = 1 ] || fail "the crash handler's zygote was restarted"
-zpid=$(runner_pid crash zygote)
-kill -0 "$zpid" 2>/dev/null || fail "the crash handler's zygote (pid $zpid) is gone"
-ok "3 segfaults under zygote recorded with signal 11; 18 other calls unaffected; zygote alive"
+[ "$(died crash zygote)" = 0 ] || fail "a zygote of the crash handler died"
+for zpid in $(runner_pids crash zygote); do
+	kill -0 "$zpid" 2>/dev/null || fail "a zygote of the crash handler (pid $zpid) is gone"
+done
+ok "3 segfaults under zygote recorded with signal 11; 18 other calls unaffected; zygotes alive"
 
 # ---- 3. zygote: the zygote dies mid-call ---------------------------------
 T0=$(final_records)
@@ -181,9 +187,12 @@ tool create w 1024 && tool create results 1024 || fail "create"
 tool put w rec_a 1 1 3000000 || fail "put rec_a (3 s)"
 wait_for 10 grep -q "^call $((T0 + 1)) state=running" "$NS/.woof/status" ||
 	fail "rec_a never showed as running"
-zpid=$(runner_pid rec_a zygote)
-[ -n "$zpid" ] || fail "no zygote pid for rec_a in the log"
-kill -KILL "$zpid" || fail "cannot kill zygote $zpid"
+zpids=$(runner_pids rec_a zygote)
+[ -n "$zpids" ] || fail "no zygote pid for rec_a in the log"
+n0=$(started rec_a zygote)
+# every zygote of rec_a: the call runs in a child of one of them
+# shellcheck disable=SC2086
+kill -KILL $zpids || fail "cannot kill the zygotes $zpids"
 wait_final $((T0 + 1)) 10 || fail "the call of the killed zygote did not end"
 [ "$(records_since "$T0" 'state=failed reason=crash .*runtime=1 .*handler=rec_a$')" = 1 ] ||
 	fail "the call of the killed zygote is not recorded failed reason crash"
@@ -193,7 +202,7 @@ tool put w rec_a 2 2 || fail "put rec_a"
 wait_final $((T0 + 2)) 20 || fail "the call after the zygote's death did not end"
 [ "$(records_since $((T0 + 1)) 'state=done .*runtime=1 .*handler=rec_a$')" = 1 ] ||
 	fail "the call after the zygote's death did not succeed"
-[ "$(started rec_a zygote)" -ge 2 ] || fail "no new zygote for rec_a"
+[ "$(started rec_a zygote)" -gt "$n0" ] || fail "no new zygote for rec_a"
 ok "a killed zygote fails its running call (crash); a new zygote runs the next one"
 
 # ---- 4. warm: a crashing worker is replaced ------------------------------
@@ -231,8 +240,7 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $ms -lt 8000 ] || fail "the timeouts took $ms ms (limit 1 s)"
 "$DISPATCHERD_DUMP" -N "$NS" log | grep -q "^T$((T0 + 1)) note failed: killed after its timeout of 1000 ms" ||
 	fail "no timeout note for sleepy"
-zpid=$(runner_pid sleepy zygote)
-kill -0 "$zpid" 2>/dev/null || fail "the zygote of sleepy died with its call"
+[ "$(died sleepy zygote)" = 0 ] || fail "a zygote of sleepy died with its call"
 wait_for 5 eval '[ "$(started nap "warm worker")" = 2 ]' || fail "the killed warm worker of nap was not replaced"
 ok "timeouts: zygote child and warm worker killed after 1 s ($ms ms), recorded timeout"
 

@@ -16,9 +16,11 @@
  * Latency: the bench stamps CLOCK_MONOTONIC into the element just before
  * woof_append() names the handler; the handler's first statement stamps
  * CLOCK_MONOTONIC again and appends both to "hb-out"; the bench waits for
- * that result (woof_wait, no polling) before the next put, so every call
- * finds dispatcherd and the runtime idle. Median and nearest-rank p99 of
- * (first - put). This includes the put itself, dispatcherd's wake-up,
+ * that result, and for dispatcherd's final record of the call in
+ * .woof/calls (woof_wait, no polling), before the next put: every call
+ * finds dispatcherd and the runtime idle (the previous call's process has
+ * exited; a zygote has forked its next spare). Median and
+ * nearest-rank p99 of (first - put). This includes the put itself, dispatcherd's wake-up,
  * claim, spool copy and records, and the runtime's start of the call.
  *
  * Throughput: a burst of N puts naming the handler, as fast as the put
@@ -72,6 +74,9 @@ struct hrun {
 	char log[4200];
 	struct woof_ns *ns;
 	struct woof *in, *out;
+	struct woof_ns *meta;	/* <ns>/.woof: dispatcherd's records */
+	struct woof *calls;	/* .woof/calls: two records per call */
+	uint64_t calls_ended;	/* calls whose final record must be there */
 	uint64_t n_next;	/* the next element's n */
 	uint64_t out_next;	/* the seq its result will have in hb-out */
 	double *v;
@@ -349,6 +354,14 @@ static int start(struct bench *b, struct hrun *r)
 		print_log_tail(r->log);
 		return -1;
 	}
+	snprintf(to, sizeof(to), "%s/.woof", h->ns_dir);
+	ret = woof_ns_open(to, &r->meta);
+	if (!ret)
+		ret = woof_open(r->meta, "calls", &r->calls);
+	if (ret) {
+		bench_fail(b, "handlers: %s/calls: %s", to, woof_strerror(ret));
+		return -1;
+	}
 	return 0;
 }
 
@@ -375,10 +388,14 @@ static void stop(struct bench *b, struct hrun *r)
 		woof_close(r->in);
 	if (r->out)
 		woof_close(r->out);
+	if (r->calls)
+		woof_close(r->calls);
 	if (r->ns)
 		woof_ns_close(r->ns);
-	r->in = r->out = NULL;
-	r->ns = NULL;
+	if (r->meta)
+		woof_ns_close(r->meta);
+	r->in = r->out = r->calls = NULL;
+	r->ns = r->meta = NULL;
 	if (h->ns_dir[0]) {
 		if (b->failures)
 			print_log_tail(r->log);
@@ -429,6 +446,34 @@ static int put(struct bench *b, struct hrun *r, int rt)
 	return 0;
 }
 
+/*
+ * Wait until dispatcherd has ended every call so far (each writes a
+ * RUNNING and a final record to .woof/calls): the next call meets an idle
+ * daemon and runtime (the last call's process has exited and was reaped;
+ * a zygote reports an end once it has forked the replacing spare).
+ */
+static int settle(struct bench *b, struct hrun *r)
+{
+	uint64_t want = 2 * r->calls_ended, deadline = now_ns() + (uint64_t)HB_WAIT_MS * 1000000ULL;
+
+	while (woof_latest(r->calls) < want) {
+		uint64_t now = now_ns();
+		int ret;
+
+		if (now >= deadline) {
+			bench_fail(b, "handlers: dispatcherd did not record the end of call %llu",
+				   (unsigned long long)r->calls_ended);
+			return -1;
+		}
+		ret = woof_wait(r->calls, woof_latest(r->calls), (int)((deadline - now) / 1000000) + 1);
+		if (ret && ret != -ETIMEDOUT && ret != -EINTR) {
+			bench_fail(b, "handlers: waiting for .woof/calls: %s", woof_strerror(ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* One call: put, wait for its result; the latency in ns, or < 0. */
 static double one_call(struct bench *b, struct hrun *r, int rt)
 {
@@ -436,6 +481,9 @@ static double one_call(struct bench *b, struct hrun *r, int rt)
 	struct hb_res res;
 	int ret;
 
+	if (settle(b, r))
+		return -1;
+	r->calls_ended++;
 	if (put(b, r, rt) || wait_result(b, r, seq, rt_name[rt]))
 		return -1;
 	ret = woof_read(r->out, seq, &res, NULL);
@@ -482,10 +530,13 @@ static double burst(struct bench *b, struct hrun *r, int rt, unsigned n)
 	bool bad = false;
 
 	t0 = now_ns();
+	if (settle(b, r))
+		return -1;
 	for (unsigned i = 0; i < n; i++)
 		if (put(b, r, rt))
 			return -1;
 	r->out_next += n;
+	r->calls_ended += n;
 	if (wait_result(b, r, seq0 + n - 1, rt_name[rt]))
 		return -1;
 	t1 = now_ns();

@@ -143,8 +143,10 @@ static const char *fmt_rate(char *buf, size_t len, double rate)
 {
 	if (rate >= 1e6)
 		snprintf(buf, len, "%.2f M/s", rate / 1e6);
-	else
+	else if (rate >= 1e4)
 		snprintf(buf, len, "%.1f k/s", rate / 1e3);
+	else
+		snprintf(buf, len, "%.0f /s", rate);	/* handlers: every call counts */
 	return buf;
 }
 
@@ -252,8 +254,9 @@ static void human_handlers(const struct bench *b)
 	printf("dispatcherd %s\n", h->dispatcherd);
 	printf("method     latency: CLOCK_MONOTONIC stamped into the element just before the put;\n"
 	       "           the handler's first statement stamps it again and appends both to a\n"
-	       "           result WOOF; one call at a time (the next put after the result), so\n"
-	       "           each call meets an idle daemon. throughput: a burst of N puts; first\n"
+	       "           result WOOF; one call at a time (the next put once dispatcherd has\n"
+	       "           recorded the end of the last), so each call meets an idle daemon and\n"
+	       "           runtime. throughput: a burst of N puts; first\n"
 	       "           put to last result; %u run(s), median and slowest. Floors: fork() until\n"
 	       "           the child runs, posix_spawn() of a tiny dynamic program until main();\n"
 	       "           rates with one start+exit+wait loop per CPU. x floor = ns per call over\n"
