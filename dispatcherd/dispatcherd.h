@@ -76,12 +76,15 @@ struct call {
 	uint32_t attempt;
 	bool redelivery;	/* an earlier attempt had started */
 	bool spooled;		/* the element came from the spool (slot overwritten) */
-	uint64_t el_size;	/* bytes in the spool file */
+	uint64_t el_size;	/* bytes of element */
+	const void *el;		/* its copy in the spool ring, or NULL: in a spool file */
+	unsigned spool_slot;	/* ring slot + 1, 0 = none */
+	bool spool_file;	/* this run wrote .woof/spool/T */
 	struct call *qnext;	/* handler queue / retry list */
 	unsigned retries;	/* -EAGAIN claims so far */
 
 	/* while running */
-	int spool_fd;		/* O_RDONLY, becomes the handler's fd 3 */
+	int spool_fd;		/* the element (spool_call_fd), or -1; exec: the handler's fd 3 */
 	int out_fd, err_fd;	/* read ends of the handler's stdout/stderr, -1 when closed */
 	int out_w, err_w;	/* write ends, for runtimes; closed once started */
 	struct sandbox_call sc;
@@ -98,6 +101,7 @@ struct call {
 	uint64_t output_bytes;
 	uint32_t flags;		/* WOOF_CALL_F_* */
 	enum runtime_kind runtime;
+	bool slot;		/* counts against max_concurrent (all but warm calls) */
 	void *rt_priv;		/* the runtime's own per-call data */
 };
 
@@ -105,7 +109,8 @@ struct hq {
 	char name[WOOF_NAME_MAX + 1];
 	enum runtime_kind runtime;	/* as configured */
 	uint64_t timeout_ns;
-	unsigned cap;			/* per-handler concurrency cap, 0 = none */
+	unsigned cap;			/* per-handler cap on started calls, 0 = none */
+	unsigned workers;		/* woof.conf workers (warm: the pool's size), 0 = unset */
 	struct call *head, *tail;
 	unsigned queued, running;
 	uint64_t done, failed;
@@ -135,9 +140,9 @@ struct nsd {
 	int lockfd;
 	int metafd;			/* .woof, O_DIRECTORY */
 	int spooldir;			/* .woof/spool, O_DIRECTORY */
+	int statusfd;			/* .woof/status, rewritten in place */
 	int sock;
 	struct loop_op sock_op;
-	char sockbuf[64];
 	bool sock_armed;
 
 	char conf_path[PATH_MAX];
@@ -154,7 +159,8 @@ struct nsd {
 
 	struct hq *handlers;
 	struct hq *rr;			/* next handler to take a call from */
-	unsigned running, queued;	/* slots in use; calls in handler queues */
+	unsigned running, queued;	/* started calls; calls in handler queues */
+	unsigned slots;			/* started calls that count against max_concurrent */
 	unsigned live;			/* started and not yet finalized */
 	bool need_scan;
 
@@ -162,7 +168,10 @@ struct nsd {
 	struct loop_op retry_op;
 	uint64_t retry_delay_ns;
 
-	uint64_t spool_bytes;		/* bytes in spool files of unfinished calls */
+	uint8_t *spool_ring;		/* .woof/spool/ring-v1, mapped (spool.c) */
+	uint64_t *spool_owner;		/* per ring slot: the trigger holding it, or 0 */
+	unsigned spool_stale_files;	/* file copies an earlier run left above done_floor */
+	uint64_t spool_bytes;		/* bytes of claimed elements of unfinished calls */
 	uint64_t spool_max;
 	bool spool_full;		/* stopped reading the log until spool space frees */
 
@@ -224,11 +233,19 @@ void rec_note(struct nsd *n, const struct call *c, const char *fmt, ...)
 int rec_rebuild(struct nsd *n);
 const struct recovered *rec_lookup(const struct nsd *n, uint64_t trigger);
 void rec_forget(struct nsd *n);
-int spool_write(struct nsd *n, uint64_t tseq, const void *el, size_t len);
-int spool_open(struct nsd *n, uint64_t tseq, uint64_t *size);
-void spool_remove(struct nsd *n, uint64_t tseq);
-void spool_clean(struct nsd *n);
 int status_write(struct nsd *n);
+
+/* ---- spool.c: copies of claimed elements until their call ends ---- */
+#define SPOOL_SLOT_SIZE	512U	/* ring slots: one per trigger log entry (n->hist) */
+#define SPOOL_SLOT_DATA	(SPOOL_SLOT_SIZE - 64U)	/* larger elements go to files */
+int spool_init(struct nsd *n);		/* once n->hist is known: map the ring */
+void spool_fini(struct nsd *n);
+void spool_clean(struct nsd *n);	/* at start-up, once done_floor is known */
+int spool_put(struct nsd *n, struct call *c, const void *el, size_t len);
+int spool_find(struct nsd *n, struct call *c, uint64_t *size);	/* a copy an earlier run made */
+int spool_call_fd(struct nsd *n, struct call *c);	/* the element as an fd, or -errno */
+void spool_drop(struct nsd *n, struct call *c);		/* the call is over */
+void spool_forget(struct nsd *n, uint64_t tseq);	/* ended before this run: drop a copy */
 
 /* ---- runtimes ---- */
 struct runtime_ops {
@@ -248,6 +265,8 @@ struct runtime_ops {
 	void (*release)(struct nsd *n, struct call *c);
 };
 extern const struct runtime_ops runtime_exec;
+/* Calls a warm worker may have been sent and not yet answered (warm.c). */
+#define WARM_DEPTH	16U
 /* Provided by zygote.c / warm.c when they are linked in; else NULL. */
 extern const struct runtime_ops runtime_zygote __attribute__((weak));
 extern const struct runtime_ops runtime_warm __attribute__((weak));

@@ -52,6 +52,7 @@ static struct call finished_mark;
 #define GRACE_NS	(200ULL * 1000000ULL)	/* output pipes after the exit */
 /* the status file is rewritten at most this often (it lists up to 1,000 calls) */
 #define STATUS_MIN_NS	(50ULL * 1000000ULL)
+#define STATUS_RETRY_NS	(2ULL * 1000000ULL)	/* when woofctl status holds its lock */
 
 static void scan(struct nsd *n);
 static void status_cb(struct loop_op *op, int res, bool more);
@@ -67,8 +68,13 @@ static void hq_apply_conf(struct nsd *n, struct hq *h)
 
 	h->runtime = hc ? hc->runtime : RT_EXEC;
 	h->timeout_ns = hc && hc->timeout_set ? hc->timeout_ns : n->conf.timeout_ns;
-	/* workers: for warm it sizes the pool; for exec/zygote it caps concurrency */
-	h->cap = hc ? hc->workers : 0;
+	/*
+	 * workers: for warm it sizes the pool, and the handler may have
+	 * WARM_DEPTH calls in flight per worker (pipelined, outside
+	 * max_concurrent); for exec/zygote it caps concurrency.
+	 */
+	h->workers = hc ? hc->workers : 0;
+	h->cap = h->runtime == RT_WARM ? (h->workers ? h->workers : 1) * WARM_DEPTH : h->workers;
 }
 
 static struct hq *hq_get(struct nsd *n, const char *name)
@@ -179,7 +185,7 @@ static void advance_floor(struct nsd *n)
 static void finish(struct nsd *n, struct call *c)
 {
 	/* also a stale copy an earlier run left for a trigger that ends unrun now */
-	spool_remove(n, c->tseq);
+	spool_drop(n, c);
 	n->spool_bytes -= c->el_size < n->spool_bytes ? c->el_size : n->spool_bytes;
 	if (n->spool_full && n->spool_bytes <= n->spool_max / 2) {
 		n->spool_full = false;
@@ -237,23 +243,24 @@ static int use_spool(struct nsd *n, struct call *c)
 	struct woof *w;
 	struct woof_stat st;
 	uint64_t size;
-	int fd, ret;
+	int ret;
 
-	fd = spool_open(n, c->tseq, &size);
-	if (fd < 0)
-		return fd;
-	close(fd);
+	ret = spool_find(n, c, &size);
+	if (ret)
+		return ret;
 	ret = woof_open(n->ns, c->tr.woof, &w);
-	if (ret)
+	if (!ret) {
+		ret = woof_stat(w, &st);
+		woof_close(w);
+	}
+	if (!ret && st.create_time_ns != c->tr.woof_ctime)
+		ret = -ESTALE;
+	if (!ret && size != st.element_size)
+		ret = -EBADMSG;	/* cut short by a crash while it was written */
+	if (ret) {
+		spool_drop(n, c);
 		return ret;
-	ret = woof_stat(w, &st);
-	woof_close(w);
-	if (ret)
-		return ret;
-	if (st.create_time_ns != c->tr.woof_ctime)
-		return -ESTALE;
-	if (size != st.element_size)
-		return -EBADMSG;	/* cut short by a crash while it was written */
+	}
 	c->el_size = size;
 	return 0;
 }
@@ -280,7 +287,8 @@ static void claim(struct nsd *n, struct call *c)
 		if (cl.already_claimed)
 			dbg("%s: trigger %llu was claimed by an earlier run", n->path,
 			    (unsigned long long)c->tseq);
-		ret = spool_write(n, c->tseq, n->elbuf, cl.element_size);
+		c->el_size = cl.element_size;
+		ret = spool_put(n, c, n->elbuf, cl.element_size);
 		if (ret) {
 			/* not fatal: the call runs, only a crash before it ends could lose it */
 			log_warn("%s: cannot spool trigger %llu: %s", n->path,
@@ -289,7 +297,6 @@ static void claim(struct nsd *n, struct call *c)
 				   "cannot write the spool copy of the element");
 			return;
 		}
-		c->el_size = cl.element_size;
 		break;
 	case -EAGAIN:
 		/* the put is still in flight: look again soon */
@@ -405,7 +412,7 @@ static void take_entry(struct nsd *n, uint64_t t, const struct woof_trigger *tr)
 			dbg("%s: trigger %llu finished before the restart", n->path,
 			    (unsigned long long)t);
 			n->win[t % n->hist] = FINISHED;
-			spool_remove(n, t);
+			spool_forget(n, t);
 			free(c);
 			return;
 		}
@@ -466,11 +473,14 @@ static void sock_cb(struct loop_op *op, int res, bool more)
 		log_warn("%s: dispatch socket: %s", n->path, strerror(-res));
 	if (n->d->stopping)
 		return;
-	/* several puts may have sent a datagram each: one scan serves them all */
-	while (recv(n->sock, n->sockbuf, sizeof(n->sockbuf), MSG_DONTWAIT) >= 0)
-		;
+	/*
+	 * Several puts may have woken us (a datagram each, user engine; the
+	 * namespace device polls readable, kernel engine): libwoof empties
+	 * what woke us, one scan serves them all.
+	 */
+	woof_triggers_drain(n->trig, n->sock);
 	scan(n);
-	loop_recv(&n->d->loop, &n->sock_op, n->sock, n->sockbuf, sizeof(n->sockbuf));
+	loop_poll(&n->d->loop, &n->sock_op, n->sock, POLLIN);
 }
 
 /* ---- running calls ---------------------------------------------------------- */
@@ -552,16 +562,23 @@ static void start_call(struct nsd *n, struct call *c)
 		}
 	}
 
-	c->spool_fd = spool_open(n, c->tseq, NULL);
-	if (c->spool_fd < 0) {
-		ret = c->spool_fd;
-		c->spool_fd = -1;
-		snprintf(detail, sizeof(detail), "spool copy of the element: %s", strerror(-ret));
-		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_SPAWN, -ret, detail);
-		return;
+	/* exec hands the element over as fd 3; the others send the ring copy inline */
+	if (c->runtime == RT_EXEC || !c->el) {
+		c->spool_fd = spool_call_fd(n, c);
+		if (c->spool_fd < 0) {
+			ret = c->spool_fd;
+			c->spool_fd = -1;
+			snprintf(detail, sizeof(detail), "spool copy of the element: %s",
+				 strerror(-ret));
+			fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_SPAWN, -ret, detail);
+			return;
+		}
 	}
-	c->outbuf = malloc(2 * CALL_IOBUF);
-	if (!c->outbuf || make_pipe(&c->out_fd, &c->out_w) || make_pipe(&c->err_fd, &c->err_w)) {
+	/* warm workers write into pipes of their own, for their whole life */
+	if (c->runtime == RT_WARM) {
+		c->outbuf = NULL;
+	} else if (!(c->outbuf = malloc(2 * CALL_IOBUF)) || make_pipe(&c->out_fd, &c->out_w) ||
+		   make_pipe(&c->err_fd, &c->err_w)) {
 		ret = c->outbuf ? -errno : -ENOMEM;
 		close_fd(&c->spool_fd);
 		close_fd(&c->out_fd);
@@ -572,7 +589,8 @@ static void start_call(struct nsd *n, struct call *c)
 		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_SPAWN, -ret, detail);
 		return;
 	}
-	c->errbuf = c->outbuf + CALL_IOBUF;
+	if (c->outbuf)
+		c->errbuf = c->outbuf + CALL_IOBUF;
 
 	c->start_real = now_real_ns();
 	c->start_mono = now_mono_ns();
@@ -602,6 +620,9 @@ static void start_call(struct nsd *n, struct call *c)
 	}
 
 	n->running++;
+	c->slot = c->runtime != RT_WARM;
+	if (c->slot)
+		n->slots++;
 	n->live++;
 	c->h->running++;
 	n->status_dirty = true;
@@ -614,8 +635,10 @@ static void start_call(struct nsd *n, struct call *c)
 	c->exit_op.cb = exit_cb;
 	c->timer_op.cb = timer_cb;
 	c->grace_op.cb = grace_cb;
-	loop_read(l, &c->out_op, c->out_fd, c->outbuf, CALL_IOBUF);
-	loop_read(l, &c->err_op, c->err_fd, c->errbuf, CALL_IOBUF);
+	if (c->out_fd >= 0)
+		loop_read(l, &c->out_op, c->out_fd, c->outbuf, CALL_IOBUF);
+	if (c->err_fd >= 0)
+		loop_read(l, &c->err_op, c->err_fd, c->errbuf, CALL_IOBUF);
 	if (c->sc.pidfd >= 0) {
 		if (l->feat.waitid)
 			loop_waitid(l, &c->exit_op, c->sc.pidfd, &c->si);
@@ -626,14 +649,25 @@ static void start_call(struct nsd *n, struct call *c)
 		loop_timeout(l, &c->timer_op, c->h->timeout_ns);
 }
 
+/* May handler @h start one more call now? */
+static bool hq_can_start(const struct nsd *n, const struct hq *h)
+{
+	if (h->cap && h->running >= h->cap)
+		return false;
+	/* warm calls wait inside their workers: only the handler's cap bounds them */
+	if (h->runtime == RT_WARM && &runtime_warm)
+		return true;
+	return n->slots < n->conf.max_concurrent;
+}
+
 static void dispatch(struct nsd *n)
 {
-	while (!n->d->stopping && n->running < n->conf.max_concurrent && n->rr) {
+	while (!n->d->stopping && n->rr) {
 		struct hq *h = n->rr, *start = n->rr;
 		struct call *c;
 
-		/* the next handler in the ring that is under its own cap */
-		while (h->cap && h->running >= h->cap) {
+		/* the next handler in the ring that may start a call */
+		while (!hq_can_start(n, h)) {
 			h = h->rr_next;
 			if (h == start)
 				return;
@@ -661,6 +695,8 @@ void call_exited(struct call *c, int code, int status)
 	close_fd(&c->sc.pidfd);
 	loop_cancel(&n->d->loop, &c->timer_op);
 	n->running--;
+	if (c->slot)
+		n->slots--;
 	c->h->running--;
 	n->status_dirty = true;
 	/* output a handler left in its pipes arrives now; stragglers get GRACE_NS */
@@ -1002,7 +1038,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	if (!n)
 		return -ENOMEM;
 	n->d = d;
-	n->lockfd = n->metafd = n->spooldir = n->sock = -1;
+	n->lockfd = n->metafd = n->spooldir = n->statusfd = n->sock = -1;
 	n->started_real = now_real_ns();
 	n->retry_op.cb = retry_cb;
 	n->sock_op.cb = sock_cb;
@@ -1063,6 +1099,11 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fail;
 	}
 	n->hist = woof_triggers_history(n->trig);
+	ret = spool_init(n);
+	if (ret) {
+		log_err("%s/.woof/spool: %s", n->path, strerror(-ret));
+		goto fail;
+	}
 	n->floor = woof_triggers_done_floor(n->trig);
 	n->next = n->floor + 1;
 	n->win = calloc(n->hist, sizeof(*n->win));
@@ -1107,7 +1148,7 @@ void nsd_start(struct nsd *n)
 		   (unsigned long long)latest, (unsigned long long)n->floor,
 		   latest > n->floor ? ": processing the backlog" : "");
 	scan(n);
-	loop_recv(&n->d->loop, &n->sock_op, n->sock, n->sockbuf, sizeof(n->sockbuf));
+	loop_poll(&n->d->loop, &n->sock_op, n->sock, POLLIN);
 	dispatch(n);
 	n->status_dirty = true;
 }
@@ -1128,6 +1169,11 @@ void nsd_after_turn(struct nsd *n)
 			return;
 		}
 		ret = status_write(n);
+		if (ret == -EAGAIN) {
+			/* a reader has it locked: soon again */
+			loop_timeout(&n->d->loop, &n->status_op, STATUS_RETRY_NS);
+			return;
+		}
 		if (ret)
 			log_warn("%s: cannot write .woof/status: %s", n->path, strerror(-ret));
 		n->status_dirty = false;
@@ -1227,6 +1273,7 @@ void nsd_close(struct nsd *n)
 		close(n->sock);
 	if (n->trig)
 		woof_triggers_close(n->trig);
+	spool_fini(n);
 	rec_close(n);
 	rec_forget(n);
 	if (n->ns)
@@ -1235,6 +1282,8 @@ void nsd_close(struct nsd *n)
 	free(n->elbuf);
 	if (n->metafd >= 0)
 		close(n->metafd);
+	if (n->statusfd >= 0)
+		close(n->statusfd);
 	if (n->lockfd >= 0)
 		close(n->lockfd);	/* drops the flock */
 	free(n);

@@ -416,17 +416,22 @@ static void deliver(struct rt_proc *p, const struct rt_rep *rep, int fd)
 /*
  * Reports waiting in the socket, without blocking: recvmsg(), as a report
  * may carry a descriptor (a zygote's spare). 0 at end of file, 1 when the
- * socket is empty.
+ * socket is empty. An RT_REP_OUTPUT report's bytes follow it in memory:
+ * (const char *)(rep + 1), rep->len of them.
  */
 static int drain(struct rt_proc *p)
 {
+	static union {
+		struct rt_rep rep;
+		char bytes[sizeof(struct rt_rep) + RT_OUTPUT_MAX];
+	} in;
+
 	while (p->sock >= 0) {
 		union {
 			char buf[CMSG_SPACE(sizeof(int))];
 			struct cmsghdr align;
 		} cbuf;
-		struct rt_rep rep;
-		struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+		struct iovec iov = { .iov_base = in.bytes, .iov_len = sizeof(in.bytes) };
 		struct msghdr mh = {
 			.msg_iov = &iov, .msg_iovlen = 1,
 			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
@@ -447,10 +452,15 @@ static int drain(struct rt_proc *p)
 				close(fd);
 			return 0;
 		}
-		if ((size_t)r == sizeof(rep) && !(mh.msg_flags & MSG_CTRUNC))
-			deliver(p, &rep, fd);
-		else if (fd >= 0)
-			close(fd);
+		if ((mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || (size_t)r < sizeof(in.rep) ||
+		    (size_t)r != sizeof(in.rep) + (in.rep.type == RT_REP_OUTPUT ? in.rep.len : 0)) {
+			log_warn("%s: %s %s (pid %d): malformed report of %zd bytes", p->n->path,
+				 p->what, p->handler, (int)p->sc.pid, r);
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		deliver(p, &in.rep, fd);
 	}
 	return 0;
 }
@@ -627,6 +637,11 @@ struct rt_pkt *rt_pkt_call(struct call *c, bool pipes, int *err)
 		size_t got = 0;
 
 		r->flags |= RT_F_INLINE;
+		if (c->el) {
+			/* the spool ring's copy */
+			memcpy(k->data + sizeof(*r), c->el, (size_t)c->el_size);
+			got = c->el_size;
+		}
 		while (got < c->el_size) {
 			ssize_t n = pread(c->spool_fd, k->data + sizeof(*r) + got,
 					  (size_t)c->el_size - got, (off_t)got);

@@ -28,9 +28,12 @@
  *           child's process group. At end of file on its socket it lets
  *           the running children finish, reports them, and exits.
  *   warm    per request, call the function in this process and answer
- *           RT_REP_DONE (return value, status, times). Output goes to the
- *           worker's own stdout/stderr pipes, which dispatcherd logs under
- *           the trigger of the call being served. The WOOF stays open
+ *           RT_REP_DONE (return value, status, times). Requests queue on
+ *           the socket (dispatcherd pipelines them) and are served in
+ *           order. The worker captures its own stdout and stderr (pipes it
+ *           reads itself, on a thread of its own) and sends what a call
+ *           wrote as RT_REP_OUTPUT packets tagged with the call's trigger,
+ *           all before that call's RT_REP_DONE. The WOOF stays open
  *           between calls. A crash ends the worker; dispatcherd restarts it.
  *
  * Not library code: it may print (to stderr).
@@ -40,6 +43,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -754,18 +759,172 @@ static uint32_t pipe_pending(int fd)
 {
 	int n = 0;
 
-	if (ioctl(fd, FIONREAD, &n) < 0 || n < 0)
+	if (fd < 0 || ioctl(fd, FIONREAD, &n) < 0 || n < 0)
 		return 0;
 	return (uint32_t)n;
+}
+
+/*
+ * Output capture. fds 1 and 2 are the write ends of two pipes whose read
+ * ends (cap_fd) only the drain thread reads: it sends what arrives as
+ * RT_REP_OUTPUT under cap_id, the trigger of the call being served (0
+ * between calls). After a call, the main thread waits until both pipes are
+ * empty and the drain thread is not between a read() and its send()
+ * (cap_busy), so every byte the call wrote is sent before its RT_REP_DONE
+ * - and dispatcherd may send the next requests before that DONE arrives.
+ * A thread, not a read after the call: a call writing more than a pipe
+ * holds would block forever.
+ */
+static int cap_fd[2] = { -1, -1 };
+static uint64_t cap_id;
+static int cap_busy;
+
+static void *drain_main(void *arg)
+{
+	static union {
+		struct rt_rep rep;
+		char bytes[sizeof(struct rt_rep) + RT_OUTPUT_MAX];
+	} pkt;
+	struct pollfd pf[2] = { { cap_fd[0], POLLIN, 0 }, { cap_fd[1], POLLIN, 0 } };
+
+	(void)arg;
+	for (;;) {
+		if (pf[0].fd < 0 && pf[1].fd < 0)
+			return NULL;
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			__atomic_store_n(&cap_busy, 1, __ATOMIC_SEQ_CST);
+			n = read(pf[i].fd, pkt.bytes + sizeof(struct rt_rep), RT_OUTPUT_MAX);
+			if (n > 0) {
+				memset(&pkt.rep, 0, sizeof(pkt.rep));
+				pkt.rep.magic = RT_MAGIC;
+				pkt.rep.type = RT_REP_OUTPUT;
+				pkt.rep.id = __atomic_load_n(&cap_id, __ATOMIC_SEQ_CST);
+				pkt.rep.status = i + 1;
+				pkt.rep.len = (uint32_t)n;
+				while (send(sock, pkt.bytes, sizeof(struct rt_rep) + (size_t)n,
+					    MSG_NOSIGNAL) < 0 && errno == EINTR)
+					;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				pf[i].fd = -1;	/* the handler closed fd 1 or 2 */
+			}
+			__atomic_store_n(&cap_busy, 0, __ATOMIC_SEQ_CST);
+		}
+	}
+}
+
+/*
+ * A call that crashes (SIGSEGV and the like): what it wrote may still sit
+ * in the capture pipes, which die with the worker. Send it before dying -
+ * after the drain thread (which runs on) has sent a chunk it holds - then
+ * die of the same signal. read(), send(), nanosleep() and raise() are
+ * async-signal-safe.
+ */
+static void crash_flush(int sig)
+{
+	static union {
+		struct rt_rep rep;
+		char bytes[sizeof(struct rt_rep) + RT_OUTPUT_MAX];
+	} pkt;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (int i = 0; i < 1000 && __atomic_load_n(&cap_busy, __ATOMIC_SEQ_CST); i++) {
+		struct timespec ts = { 0, 100000 };
+
+		nanosleep(&ts, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		uint32_t left = pipe_pending(cap_fd[i]);
+
+		while (left) {
+			ssize_t n = read(cap_fd[i], pkt.bytes + sizeof(struct rt_rep),
+					 left < RT_OUTPUT_MAX ? left : RT_OUTPUT_MAX);
+
+			if (n <= 0)
+				break;
+			memset(&pkt.rep, 0, sizeof(pkt.rep));
+			pkt.rep.magic = RT_MAGIC;
+			pkt.rep.type = RT_REP_OUTPUT;
+			pkt.rep.id = __atomic_load_n(&cap_id, __ATOMIC_SEQ_CST);
+			pkt.rep.status = i + 1;
+			pkt.rep.len = (uint32_t)n;
+			if (send(sock, pkt.bytes, sizeof(struct rt_rep) + (size_t)n, MSG_NOSIGNAL) < 0)
+				break;
+			left -= (uint32_t)n < left ? (uint32_t)n : left;
+		}
+	}
+	sigaction(sig, &dfl, NULL);
+	raise(sig);	/* SA_NODEFER: delivered here; a fault re-faults on return anyway */
+}
+
+static void crash_flush_install(void)
+{
+	static char altstack[64 * 1024];
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa = { .sa_handler = crash_flush, .sa_flags = SA_ONSTACK | SA_NODEFER };
+
+	sigaltstack(&ss, NULL);	/* a stack overflow can still report */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* fds 1 and 2 become the capture pipes; false if that cannot be done */
+static bool capture_start(void)
+{
+	pthread_t t;
+	int p[2][2];
+
+	for (int i = 0; i < 2; i++) {
+		if (pipe2(p[i], O_CLOEXEC) < 0)
+			return false;
+		if (dup2(p[i][1], i + 1) < 0)	/* clears O_CLOEXEC on 1, 2 */
+			return false;
+		close(p[i][1]);
+		cap_fd[i] = p[i][0];
+	}
+	if (pthread_create(&t, NULL, drain_main, NULL) != 0)
+		return false;
+	pthread_detach(t);
+	crash_flush_install();
+	return true;
+}
+
+/* Every byte written to fds 1 and 2 so far has been sent. */
+static void capture_settle(void)
+{
+	for (unsigned spins = 0;; spins++) {
+		if (!pipe_pending(cap_fd[0]) && !pipe_pending(cap_fd[1]) &&
+		    !__atomic_load_n(&cap_busy, __ATOMIC_SEQ_CST))
+			return;
+		if (spins < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 20000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 static int warm_main(void)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN };
+	bool captured;
 
 	/* dispatcherd gone: the socket says so; output to a closed log pipe is dropped */
 	sigaction(SIGPIPE, &ign, NULL);
 	sh.keep_open = true;
+	/* without capture (no thread, no pipe): output goes to the worker's pipes as it is */
+	captured = capture_start();
 	for (;;) {
 		int fds[MAX_FDS], nfds, got = receive(true, fds, &nfds);
 		const struct rt_req *r = &inbuf.req;
@@ -784,6 +943,7 @@ static int warm_main(void)
 		rep.type = RT_REP_DONE;
 		rep.id = r->id;
 		rep.pid = (uint32_t)getpid();
+		__atomic_store_n(&cap_id, r->id, __ATOMIC_SEQ_CST);
 		env_set(r);
 		el = element(r, fds, nfds, &allocated);
 		for (int i = 0; i < nfds; i++)
@@ -805,7 +965,12 @@ static int warm_main(void)
 		rep.end_ns = mono_ns();
 		if (allocated)
 			free(el);
-		rep.out_pending = pipe_pending(1) + pipe_pending(2);
+		if (captured) {
+			capture_settle();
+			__atomic_store_n(&cap_id, 0, __ATOMIC_SEQ_CST);
+		} else {
+			rep.out_pending = pipe_pending(1) + pipe_pending(2);
+		}
 		reply(&rep);
 	}
 }

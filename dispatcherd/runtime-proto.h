@@ -30,7 +30,13 @@
  *                  CLD_DUMPED, status the exit status or the signal.
  *     RT_REP_DONE  (warm) call @id returned: code = the function's return
  *                  value, status = the exit-convention status (0, 1, 2,
- *                  127 as in woof-shepherd.h).
+ *                  127 as in woof-shepherd.h). A worker serves its
+ *                  requests in order, so dispatcherd may send several
+ *                  before the first DONE (pipelining).
+ *     RT_REP_OUTPUT (warm) @len bytes that follow the header were written
+ *                  to stdout (status 1) or stderr (status 2) while call
+ *                  @id was served (0: between calls); all of a call's come
+ *                  before its DONE. At most RT_OUTPUT_MAX bytes a packet.
  */
 #ifndef WOOF_RUNTIME_PROTO_H
 #define WOOF_RUNTIME_PROTO_H
@@ -55,7 +61,11 @@ enum rt_type {
 	RT_REP_EXIT = 17,
 	RT_REP_DONE = 18,
 	RT_REP_SPARE = 19,
+	RT_REP_OUTPUT = 20,
 };
+
+/* Output bytes in one RT_REP_OUTPUT packet. */
+#define RT_OUTPUT_MAX	(16U * 1024U)
 
 #define RT_F_INLINE	(1U << 0)	/* the element follows the header */
 #define RT_F_ELFD	(1U << 1)	/* the element is on the last passed fd */
@@ -86,8 +96,8 @@ struct rt_rep {
 	uint64_t id;
 	uint64_t start_ns;	/* CLOCK_MONOTONIC: the call began (fork / function entry) */
 	uint64_t end_ns;	/* CLOCK_MONOTONIC: it ended (reaped / function returned) */
-	uint32_t out_pending;	/* DONE: bytes still in the worker's output pipes */
-	uint32_t reserved;
+	uint32_t out_pending;	/* DONE: bytes still in the worker's output pipes (no capture) */
+	uint32_t len;		/* OUTPUT: bytes that follow this header */
 	char msg[240];		/* READY: the reason when err != 0 */
 };
 

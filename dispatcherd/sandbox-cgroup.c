@@ -6,7 +6,8 @@
  * root cgroup as root), move the daemon into a "supervisor" leaf when
  * controllers must be enabled (the no-internal-processes rule), enable
  * memory/pids/cpu where the hierarchy has them, and check cgroup.kill and
- * clone3(CLONE_INTO_CGROUP) by trying them. Everything missing becomes one
+ * clone3(CLONE_INTO_CGROUP) by trying them (and the device filter,
+ * sandbox-devices.c, by attaching it). Everything missing becomes one
  * line of caps->why_not. Also small cgroupfs file helpers.
  */
 #include "sandbox-internal.h"
@@ -385,6 +386,8 @@ void sbx_probe_cgroups(struct sandbox_caps *caps)
 		if (e)
 			sbx_why(caps, "clone3(CLONE_INTO_CGROUP) failed (%s): handlers join their call cgroup "
 				      "themselves just before exec", strerror(-e));
+		/* the device filter goes where the namespaces' cgroups go */
+		sbx_dev_probe(caps, pfd);
 		close(pfd);
 	}
 	/* The probe child has been reaped; the cgroup empties at once. */

@@ -69,6 +69,33 @@ void sbx_probe_cgroups(struct sandbox_caps *caps);
 int sbx_cg_remove(int parentfd, const char *name);
 
 /*
+ * The device filter (sandbox-devices.c): a BPF cgroup-device program on
+ * the namespace's cgroup that allows only the character devices of the
+ * sandbox's /dev (null zero full random urandom tty) and the namespace's
+ * own woof.ko device.
+ */
+struct sbx_devnum {
+	uint32_t major, minor;
+};
+/* Part of the probe: load the filter and attach it to the empty cgroup
+ * @cgfd (-1: none), detach it again; sets caps->dev_filter, or
+ * caps->dev_filter_why and a why_not line. */
+void sbx_dev_probe(struct sandbox_caps *caps, int cgfd);
+/* Attach a filter allowing the base list plus @extra (entries with major
+ * 0 are skipped) to the cgroup @cgfd, replacing the device programs an
+ * earlier run left on it. 0 or -errno. */
+int sbx_dev_attach(int cgfd, const struct sbx_devnum *extra, int nextra);
+/* The device woof.ko serves the directory @ns_dir as (matched by st_dev
+ * and st_ino of the paths WOOF_IOC_NS_LIST returns): 1 and *out, 0 if
+ * none (no module, not mounted), -errno. */
+int sbx_dev_woof_lookup(const char *ns_dir, struct sbx_devnum *out);
+
+/* The name of a namespace's cgroup: woof-<ns_name>-<8 hex digits of a
+ * hash of its canonical directory>, so two namespace directories with one
+ * basename get two cgroups. */
+void sbx_ns_cgroup_name(const char *ns_dir, const char *ns_name, char *buf, size_t len);
+
+/*
  * Build the handler's root in the calling process's (new, private) mount
  * namespace and pivot into it (sandbox-mount.c). Runs in a holder process.
  * @ns_dir is canonical; @alias (NULL if none) is the path the caller used
@@ -86,5 +113,7 @@ int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const
 extern unsigned sbx_test_ns_mask;	/* default SBX_NS_ALL */
 extern bool sbx_test_no_cgroup;		/* default false: skip call cgroups */
 extern bool sbx_test_two_stage;		/* force the two-stage spawn as root */
+extern struct sbx_devnum sbx_test_dev_extra;	/* one more allowed device (major 0: none) */
+extern bool sbx_test_no_dev_filter;	/* default false: attach no device filter */
 
 #endif

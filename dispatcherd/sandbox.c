@@ -73,6 +73,7 @@
 
 unsigned sbx_test_ns_mask = SBX_NS_ALL;
 bool sbx_test_no_cgroup;
+bool sbx_test_no_dev_filter;
 bool sbx_test_two_stage;
 
 /* ------------------------------------------------------------------ */
@@ -205,7 +206,7 @@ struct sandbox_ns {
 	size_t tmp_size;
 
 	/* cgroups */
-	int cgfd;		/* woof-<name>, -1 if no cgroups */
+	int cgfd;		/* woof-<name>-<hash>, -1 if no cgroups */
 	char cgpath[sizeof ((struct sandbox_caps *)0)->cgroup_root + 140];
 	bool cg_into;		/* CLONE_INTO_CGROUP works */
 	unsigned long ncall;
@@ -946,13 +947,29 @@ static int write_limits(struct sandbox_ns *sns, const struct sandbox_caps *caps)
 	return err;
 }
 
+void sbx_ns_cgroup_name(const char *ns_dir, const char *ns_name, char *buf, size_t len)
+{
+	/* 64-bit FNV-1a of the path, folded to 32 bits (high ^ low) */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const unsigned char *p = (const unsigned char *)ns_dir; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(buf, len, "woof-%.100s-%08x", ns_name, (unsigned)(uint32_t)(h ^ (h >> 32)));
+}
+
+const char *sandbox_ns_cgroup(const struct sandbox_ns *sns)
+{
+	return sns && sns->cgfd >= 0 ? sns->cgpath : "";
+}
+
 static int open_ns_cgroup(struct sandbox_ns *sns, const struct sandbox_caps *caps)
 {
 	int rootfd = open(caps->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
 	char name[140];
-	snprintf(name, sizeof name, "woof-%s", sns->name);
+	sbx_ns_cgroup_name(sns->dir, sns->name, name, sizeof name);
 	if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST) {
 		int err = -errno;
 		close(rootfd);
@@ -979,6 +996,20 @@ static int open_ns_cgroup(struct sandbox_ns *sns, const struct sandbox_caps *cap
 			sbx_cg_remove(sns->cgfd, stale[i]);
 	} else if (dfd >= 0) {
 		close(dfd);
+	}
+
+	/* Before any call: only the sandbox's devices (and the namespace's
+	 * woof.ko device) can be opened in the namespace's cgroups. */
+	if (caps->dev_filter && !sbx_test_no_dev_filter) {
+		struct sbx_devnum woofdev = { 0, 0 };
+		if (sbx_dev_woof_lookup(sns->dir, &woofdev) <= 0)
+			woofdev.major = 0;
+		int e = sbx_dev_attach(sns->cgfd, &woofdev, 1);
+		if (e) {
+			snprintf(sns->why, sizeof sns->why,
+				 "attach the device filter to the namespace's cgroup: %s", strerror(-e));
+			return e;
+		}
 	}
 
 	/* Per-call accounting: give the call cgroups the same controllers. */
@@ -1299,6 +1330,8 @@ int sandbox_probe(struct sandbox_caps *caps)
 			      "uid %u, the daemon's own user", (unsigned)uid, (unsigned)uid);
 
 	sbx_probe_cgroups(caps);
+	if (!caps->dev_filter && !caps->dev_filter_why[0])
+		sbx_dev_probe(caps, -1);	/* no cgroup to attach it to */
 
 	int errs[6];
 	char why[200];
@@ -1399,6 +1432,10 @@ int sandbox_describe(const struct sandbox_caps *caps, char *buf, size_t len)
 	  caps->mountns ? "on" : "OFF", caps->pidns ? "on" : "OFF", caps->ipcns ? "on" : "OFF",
 	  caps->utsns ? "on" : "OFF", caps->netns ? "available" : "unavailable",
 	  !caps->root && caps->userns ? " (through a user namespace)" : "");
+	if (caps->dev_filter)
+		P("device filter: on\n");
+	else
+		P("device filter: off (%s)\n", caps->dev_filter_why[0] ? caps->dev_filter_why : "not probed");
 	P("no_new_privs: on\n");
 	if (caps->why_not[0]) {
 		P("not enforced:\n");

@@ -2,9 +2,11 @@
 /*
  * sandbox.h - where and how dispatcherd starts handler processes.
  *
- * Per namespace: one cgroup (v2) with memory.max, pids.max and cpu.max;
- * per call: a child cgroup of it, so a call is killed whole (cgroup.kill)
- * and accounted on its own. A handler process starts with clone3()
+ * Per namespace: one cgroup (v2) with memory.max, pids.max and cpu.max
+ * and, as root, a BPF device filter (sandbox-devices.c: only the devices
+ * of the handlers' /dev and the namespace's own woof.ko device can be
+ * opened); per call: a child cgroup of it, so a call is killed whole
+ * (cgroup.kill) and accounted on its own. A handler process starts with clone3()
  * straight into its call cgroup (CLONE_INTO_CGROUP), in new mount, PID, IPC
  * and UTS namespaces (network optional), as an unprivileged user, with
  * no_new_privs, seeing the namespace directory as its only writable place
@@ -61,8 +63,10 @@ struct sandbox_caps {
 	bool cgroup_kill;	/* cgroup.kill exists */
 	bool clone_into_cgroup;	/* clone3(CLONE_INTO_CGROUP) works */
 	bool userns;		/* unprivileged user namespaces */
+	bool dev_filter;	/* a BPF cgroup-device program can be attached */
+	char dev_filter_why[200];	/* why not ("" if it can) */
 	bool mountns, pidns, ipcns, utsns, netns;
-	char why_not[1024];	/* one line per thing that is not enforced, and why */
+	char why_not[2048];	/* one line per thing that is not enforced, and why */
 };
 
 /*
@@ -92,16 +96,21 @@ struct sandbox_ns;	/* one namespace's cgroup and mount plan */
 
 /*
  * Open the sandbox of one WOOF namespace: its cgroup <cgroup_root>/woof-
- * <ns_name> with the limits written (where the controllers exist; stale
- * call cgroups of an earlier run are removed) and its holder (namespaces
- * and file system, ~1 ms; +~0.5 ms with lim->network). @ns_name: 1-100
- * characters, no '/', not starting with '.'; it is also the handlers'
- * hostname. @ns_dir: an existing directory other than "/". @lim may be
- * NULL (no limits). Returns 0 or -errno.
+ * <ns_name>-<hash> (hash: 8 hex digits of the 64-bit FNV-1a hash of the
+ * canonical @ns_dir, folded high ^ low, so two directories with one
+ * basename never share a cgroup) with the limits written (where the
+ * controllers exist; stale call cgroups of an earlier run are removed),
+ * the device filter attached (caps->dev_filter) and its holder
+ * (namespaces and file system, ~1 ms; +~0.5 ms with lim->network).
+ * @ns_name: 1-100 characters, no '/', not starting with '.'; it is also
+ * the handlers' hostname. @ns_dir: an existing directory other than "/".
+ * @lim may be NULL (no limits). Returns 0 or -errno.
  */
 int sandbox_ns_open(const struct sandbox_caps *caps, const char *ns_dir,
 		    const char *ns_name, const struct sandbox_limits *lim,
 		    struct sandbox_ns **out);
+/* The namespace's cgroup directory, "" if it has none. */
+const char *sandbox_ns_cgroup(const struct sandbox_ns *sns);
 /* Kill the holder (and with it every call still running in the
  * namespace) and remove the namespace's idle cgroups. */
 void sandbox_ns_close(struct sandbox_ns *sns);

@@ -42,7 +42,8 @@
  * inode, size or mtime) retires the zygotes: they finish their calls and
  * exit, and the next call starts zygotes with the new file.
  *
- * Cost per call (dispatcherd's side): one pread of the spool copy, one
+ * Cost per call (dispatcherd's side): a copy of the element from the spool
+ * ring (spool.c), one
  * sendmsg with two fds, a recvmsg of the spare's replacement and one of
  * the exit report; a stat of NAME.so at most once a second.
  */

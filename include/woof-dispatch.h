@@ -12,10 +12,25 @@
  *      it, clears PENDING so appenders may overwrite it), runs the handler
  *      with that copy, and advances done_floor past finished entries;
  *   3. a dispatcher that has nothing to do arms the log
- *      (woof_triggers_arm) and sleeps on the socket woof_triggers_listen()
- *      bound; the next put with a handler sends it one datagram.
+ *      (woof_triggers_arm) and sleeps in poll() (or io_uring POLL_ADD) on
+ *      the descriptor woof_triggers_listen() returned; it becomes readable
+ *      when a put with a handler comes after the arm.
  * A restarted dispatcher starts again at done_floor, so every trigger of
  * a put that returned runs at least once.
+ *
+ * Both engines, one interface. What the listen descriptor is differs:
+ *   user-space engine  the datagram socket .woof/dispatch.sock; the next
+ *                      put with a handler after an arm sends one datagram;
+ *   kernel engine      (woof_ns_engine() == WOOF_ENGINE_KERNEL) a descriptor
+ *                      of the namespace device /dev/woof/<ns>; woof.ko
+ *                      appends the triggers and poll() reports EPOLLIN while
+ *                      the log holds triggers beyond the point the last arm
+ *                      reached. recv() does not work on it.
+ * So a dispatcher waits for POLLIN only, and empties the descriptor with
+ * woof_triggers_drain() (never recv() or read() of its own) before it scans.
+ * Claims and done_floor go through the module's TRIGGER_CLAIM and
+ * TRIGGER_DONE on a kernel-served namespace; consuming triggers there needs
+ * the device open for writing (-EACCES otherwise).
  */
 #ifndef WOOF_DISPATCH_H
 #define WOOF_DISPATCH_H
@@ -52,17 +67,27 @@ WOOF_API int woof_triggers_read(struct woof_triggers *t, uint64_t tseq,
 WOOF_API int woof_triggers_set_done_floor(struct woof_triggers *t, uint64_t floor);
 
 /*
- * Bind the namespace's dispatch socket (.woof/dispatch.sock, replacing the
- * one there: hold .woof/dispatcherd.lock first) and return its descriptor (SOCK_DGRAM, non-blocking,
- * close-on-exec; the caller owns it). Each datagram means "new triggers".
+ * A descriptor to sleep on (non-blocking, close-on-exec; the caller owns
+ * it and closes it): POLLIN means "new triggers". User-space engine: binds
+ * the namespace's dispatch socket (.woof/dispatch.sock, replacing the one
+ * there: hold .woof/dispatcherd.lock first), SOCK_DGRAM. Kernel engine: a
+ * new descriptor of /dev/woof/<ns>, open for writing.
  */
 WOOF_API int woof_triggers_listen(struct woof_triggers *t);
 
 /*
- * Before sleeping on the socket: returns 1 if entries after @seen exist
- * (do not sleep), 0 when armed (the next trigger sends a datagram).
+ * Before sleeping on the listen descriptor: returns 1 if entries after
+ * @seen exist (do not sleep), 0 when armed (the next trigger makes the
+ * descriptor readable).
  */
 WOOF_API int woof_triggers_arm(struct woof_triggers *t, uint64_t seen);
+
+/*
+ * Empty the listen descriptor @fd after it became readable (datagrams, or
+ * the device's pending trigger records), so that the next poll() sleeps
+ * until the next arm is crossed. Returns 0 or -errno.
+ */
+WOOF_API int woof_triggers_drain(struct woof_triggers *t, int fd);
 
 /* What woof_trigger_claim() found. */
 struct woof_claim {
@@ -77,7 +102,8 @@ struct woof_claim {
  * and clear its PENDING bit, waking appenders that wait for the slot.
  * Returns 0, or:
  *   -EAGAIN     a put to that WOOF is in flight (its appender holds the
- *               lock; it may be stopped): try again later;
+ *               lock; it may be stopped): try again later (user-space
+ *               engine only);
  *   -ECANCELED  orphan: the put died before committing; nothing to run;
  *   -ESTALE     the WOOF was re-created since the put;
  *   -ENOENT     the WOOF was removed;
@@ -85,7 +111,8 @@ struct woof_claim {
  *               (WOOF_F_OVERWRITE; counted in the WOOF's overruns), or after
  *               an earlier claim (a redelivery of a call that had started);
  *   -EMSGSIZE   @el_size is smaller than the element (claim->element_size
- *               says how large it is).
+ *               says how large it is);
+ *   -EACCES     kernel engine: the namespace device is not writable for us.
  */
 WOOF_API int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq,
 				const struct woof_trigger *tr, void *el, size_t el_size,

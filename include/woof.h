@@ -53,7 +53,13 @@ WOOF_API const char *woof_ns_path(const struct woof_ns *ns);
  * directory. Idempotent.
  */
 WOOF_API int woof_ns_init(const char *dir, unsigned int mode);
-/* Which engine serves this namespace. */
+/*
+ * Which engine serves this namespace: the kernel engine when woof.ko serves
+ * the directory (WOOF_IOC_NS_MOUNT) at the first woof_ns_open() of it in
+ * this process, else the user-space engine; $WOOF_ENGINE=user|kernel forces
+ * one (kernel on a directory the module does not serve: woof_ns_open() is
+ * -ENODEV). See Documentation/libwoof.md, "Engines".
+ */
 enum woof_engine { WOOF_ENGINE_USER = 0, WOOF_ENGINE_KERNEL = 1 };
 WOOF_API enum woof_engine woof_ns_engine(const struct woof_ns *ns);
 
@@ -162,8 +168,9 @@ WOOF_API const struct woof_header *woof_header(const struct woof *w);
 /*
  * woof_wait() - wait until an element with a sequence number greater than
  * @seq exists, or @timeout_ms passes (-1 = forever). No polling: the waiter
- * sleeps until an appender wakes it (a process that may only read the WOOF
- * file cannot ask to be woken and looks again every 10 ms).
+ * sleeps until an appender wakes it (user-space engine: a futex; a process
+ * that may only read the WOOF file cannot ask to be woken and looks again
+ * every 10 ms. Kernel engine: WOOF_IOC_WAIT on the WOOF's fd).
  * Returns 0, -ETIMEDOUT, -EINTR, -ESTALE.
  */
 WOOF_API int woof_wait(struct woof *w, uint64_t seq, int timeout_ms);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * woof-engine.c - the kernel engine: serving a WOOF file, appending to it,
- * and the WOOF file descriptor (mmap, APPEND, APPEND_BATCH, WAIT, read,
- * poll).
+ * and the WOOF file descriptor (mmap, APPEND, APPEND_BATCH, WAIT,
+ * SET_FLAGS, read, poll).
  *
  * An append keeps the invariants of Documentation/format.md, so readers of
  * the read-only mapping (libwoof's read.c, unchanged) see only complete
@@ -445,7 +445,7 @@ int kwoof_append(struct kwoof *w, const void __user *el, u64 count, const char *
 			wake_up_interruptible_poll(&w->wq, EPOLLIN | EPOLLRDNORM);
 		if (triggered && wq_has_sleeper(&ns->twq))
 			wake_up_interruptible_poll(&ns->twq, EPOLLIN | EPOLLRDNORM);
-		if (w->flags & WOOF_F_DURABLE) {
+		if (READ_ONCE(w->flags) & WOOF_F_DURABLE) {
 			int err = vfs_fsync(w->file, 1);
 
 			if (!err && triggered)
@@ -825,6 +825,45 @@ static long woof_ioc_wait(struct woof_wfile *wf, void __user *arg)
 	return ret;
 }
 
+/* SET_FLAGS: change the WOOF's persistent flags, header synced before it returns. */
+static long woof_ioc_set_flags(struct woof_wfile *wf, struct file *file, void __user *arg)
+{
+	struct kwoof *w = wf->w;
+	struct woof_set_flags a;
+	u32 old = 0;
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = woof_copy_in(&a, sizeof(a), arg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved0 || a.reserved[0] || a.reserved[1] ||
+	    ((a.set | a.clear) & ~WOOF_F_ALL) || (a.set & a.clear))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&w->lock))
+		return -ERESTARTSYS;
+	if (w->dead) {
+		ret = -ENODEV;
+	} else if (w->stale) {
+		ret = -ESTALE;
+	} else {
+		ret = kw_begin(w);
+		if (!ret)
+			ret = woof_file_or_u32(&w->wc, WOOF_HDR_POS(flags), a.set, a.clear, &old);
+		kw_end(w);
+		if (!ret)
+			WRITE_ONCE(w->flags, (w->flags | a.set) & ~a.clear);
+	}
+	mutex_unlock(&w->lock);
+	if (!ret)
+		ret = vfs_fsync_range(w->file, 0, WOOF_HEADER_SIZE - 1, 1);
+	if (ret)
+		return ret;
+	a.old = old;
+	return woof_copy_out(arg, &a, sizeof(a));
+}
+
 static long woof_wf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct woof_wfile *wf = file->private_data;
@@ -837,6 +876,8 @@ static long woof_wf_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return woof_ioc_append_batch(wf, file, uarg);
 	case WOOF_IOC_WAIT:
 		return woof_ioc_wait(wf, uarg);
+	case WOOF_IOC_SET_FLAGS:
+		return woof_ioc_set_flags(wf, file, uarg);
 	default:
 		return -ENOIOCTLCMD;
 	}

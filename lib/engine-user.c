@@ -333,10 +333,35 @@ static long futex_wait32(uint32_t *word, uint32_t val)
 }
 
 /*
+ * WOOF_STATE_KERNEL is set in @m, whose append lock we hold. The bit is
+ * stale when no loaded woof.ko serves the namespace directory (the machine
+ * went down while it was mounted): clear it and go on. While the module
+ * serves the directory (or when we cannot tell) the bit stays: -EBUSY.
+ *
+ * Clear first, ask second: the kernel mounts a directory (NS_LIST shows it)
+ * before it serves any file in it, and it sets the bit before it waits for
+ * the lock word we hold. So either NS_LIST already shows the mount (we put
+ * the bit back), or the kernel sets the bit after our clear and waits for
+ * us to release the lock.
+ */
+static int kernel_bit_check(struct woof_map *m)
+{
+	struct woof_header *h = m->hdr;
+
+	if (!m->mapped_rw)
+		return -EBUSY;
+	__atomic_and_fetch(&h->state, ~WOOF_STATE_KERNEL, __ATOMIC_SEQ_CST);
+	if (ns_kernel_lookup(m->ns->dev, m->ns->ino, NULL, 0, NULL) == 0)
+		return 0;
+	__atomic_or_fetch(&h->state, WOOF_STATE_KERNEL, __ATOMIC_SEQ_CST);
+	return -EBUSY;
+}
+
+/*
  * Append the trigger of element @s of @m to the namespace trigger log @tl
  * (the WOOF lock of @m is held; lock order: WOOF, then trigger log).
- * Returns the trigger's number, or -ENOSPC when the log is full of
- * unfinished triggers.
+ * Returns the trigger's number, -ENOSPC when the log is full of
+ * unfinished triggers, or -EBUSY when woof.ko serves the log.
  */
 static int64_t trigger_append(struct woof_map *tl, uint64_t tok, struct woof_map *m,
 			      uint64_t s, const char *handler)
@@ -355,6 +380,11 @@ static int64_t trigger_append(struct woof_map *tl, uint64_t tok, struct woof_map
 	strcpy(tr.handler, handler);
 
 	lock_acquire(tl, tok);
+	if ((__atomic_load_n(&th->state, __ATOMIC_ACQUIRE) & WOOF_STATE_KERNEL) &&
+	    kernel_bit_check(tl)) {
+		lock_release(tl);
+		return -EBUSY;		/* woof.ko keeps this log */
+	}
 	t = th->seq_no + 1;
 	if (t > __atomic_load_n(&th->done_floor, __ATOMIC_ACQUIRE) + tl->history_size) {
 		lock_release(tl);
@@ -400,8 +430,6 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 	if (!m->writable)
 		return -EACCES;
 	state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-	if (state & WOOF_STATE_KERNEL)
-		return -EBUSY;
 	if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED))
 		return -ESTALE;
 	ret = owner_token(m->ns, &tok);
@@ -416,10 +444,14 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 	for (;;) {
 		lock_acquire(m, tok);
 		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-		if (state & (WOOF_STATE_KERNEL | WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
-			/* the module may have taken the file over while we waited */
+		if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
 			lock_release(m);
-			return state & WOOF_STATE_KERNEL ? -EBUSY : -ESTALE;
+			return -ESTALE;
+		}
+		/* woof.ko serves the file, or a crash left the bit behind */
+		if ((state & WOOF_STATE_KERNEL) && (ret = kernel_bit_check(m))) {
+			lock_release(m);
+			return ret;
 		}
 		s = h->seq_no + 1;
 		sl = map_slot(m, (s - 1) % H);
@@ -441,6 +473,10 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 		}
 		if (tl) {
 			t = trigger_append(tl, tok, m, s, handler);
+			if (t == -EBUSY) {
+				lock_release(m);
+				return -EBUSY;
+			}
 			if (t == -ENOSPC) {
 				lock_release(m);
 				if (flags & WOOF_PUT_NONBLOCK)
@@ -509,6 +545,7 @@ static int map_fd(int fd, bool writable, const struct woof_header *h,
 	void *p;
 
 	m->writable = writable;
+	m->mapped_rw = writable;
 	m->len = WOOF_FILE_SIZE(h->element_size, h->history_size);
 	p = mmap(NULL, m->len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)

@@ -16,7 +16,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "woof-internal.h"
@@ -25,10 +27,127 @@ static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct woof_ns *ns_list;
 static struct woof_ns *ns_dflt;		/* holds a reference */
 
-static const struct woof_engine_ops *engine_for(struct woof_ns *ns)
+/*
+ * Does woof.ko serve the directory @dev/@ino? Asks NS_LIST on
+ * /dev/woof/control and compares each mounted directory by device and
+ * inode (not by path: the module reports paths as this process sees them,
+ * and two paths may name one directory).
+ */
+int ns_kernel_lookup(dev_t dev, ino_t ino, char *name, size_t name_len, dev_t *rdev)
 {
-	/* The kernel engine is chosen here once woof.ko mounts namespaces. */
-	return &woof_user_engine;
+	struct woof_ns_info *info = NULL;
+	struct woof_ns_list l;
+	uint32_t n = 0, i;
+	int fd, ret;
+
+	fd = open(WOOF_CONTROL_DEV, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENXIO || errno == ENODEV ? 0 : -errno;
+	for (;;) {
+		memset(&l, 0, sizeof(l));
+		l.size = sizeof(l);
+		l.count = n;
+		l.entry_size = sizeof(*info);
+		l.entries = (uintptr_t)info;
+		ret = kernel_ioctl(fd, WOOF_IOC_NS_LIST, &l);
+		if (ret)
+			goto out;
+		if (l.count <= n)
+			break;
+		n = l.count + 4;	/* namespaces mounted meanwhile: room for a few more */
+		free(info);
+		info = calloc(n, sizeof(*info));
+		if (!info) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = 0;
+	for (i = 0; i < l.count && i < n; i++) {
+		struct stat st;
+
+		if (info[i].flags & WOOF_NSI_PATH_TRUNC)
+			continue;
+		info[i].path[sizeof(info[i].path) - 1] = 0;
+		info[i].name[sizeof(info[i].name) - 1] = 0;
+		if (stat(info[i].path, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_dev != dev || st.st_ino != ino)
+			continue;
+		if (name) {
+			if (strlen(info[i].name) + 1 > name_len) {
+				ret = -ENAMETOOLONG;
+				goto out;
+			}
+			strcpy(name, info[i].name);
+		}
+		if (rdev)
+			*rdev = makedev(info[i].dev_major, info[i].dev_minor);
+		ret = 1;
+		break;
+	}
+out:
+	free(info);
+	close(fd);
+	return ret;
+}
+
+/* Open /dev/woof/@name, which must be the device @rdev; -errno on failure. */
+static int ns_dev_open(struct woof_ns *ns, const char *name, dev_t rdev)
+{
+	char path[sizeof(WOOF_DEV_DIR) + WOOF_NS_NAME_MAX + 2];
+	struct stat st;
+	bool w = true;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", WOOF_DEV_DIR, name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+		w = false;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != rdev) {
+		close(fd);
+		return -ENODEV;		/* not the device the module reported */
+	}
+	ns->devfd = fd;
+	ns->dev_writable = w;
+	strcpy(ns->kname, name);
+	return 0;
+}
+
+/*
+ * Which engine serves @ns: the kernel engine when woof.ko serves its
+ * directory and this process can open the namespace device, else the
+ * user-space engine. $WOOF_ENGINE=user or =kernel forces one; forcing the
+ * kernel engine on a directory the module does not serve is -ENODEV.
+ */
+static int engine_for(struct woof_ns *ns)
+{
+	const char *env = getenv("WOOF_ENGINE");
+	char name[WOOF_NS_NAME_MAX + 1];
+	bool force = false;
+	dev_t rdev = 0;
+	int ret;
+
+	ns->ops = &woof_user_engine;
+	if (env && *env) {
+		if (!strcmp(env, "user"))
+			return 0;
+		if (strcmp(env, "kernel"))
+			return -EINVAL;		/* WOOF_ENGINE is neither "user" nor "kernel" */
+		force = true;
+	}
+	ret = ns_kernel_lookup(ns->dev, ns->ino, name, sizeof(name), &rdev);
+	if (ret <= 0)
+		return force ? (ret ? ret : -ENODEV) : 0;
+	ret = ns_dev_open(ns, name, rdev);
+	if (ret)
+		/* no access to the device: read through the files (appends say EBUSY) */
+		return force ? ret : 0;
+	ns->ops = &woof_kernel_engine;
+	return 0;
 }
 
 static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
@@ -36,7 +155,7 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 	struct woof_ns *ns;
 	struct stat st;
 	char *path;
-	int fd;
+	int fd, ret;
 
 	if (!dir)
 		return -EINVAL;
@@ -85,8 +204,17 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 	ns->owners_fd = -1;
 	ns->metafd = -1;
 	ns->notify_fd = -1;
+	ns->devfd = -1;
 	pthread_mutex_init(&ns->owner_lock, NULL);
-	ns->ops = engine_for(ns);
+	ret = engine_for(ns);
+	if (ret) {
+		pthread_mutex_unlock(&ns_lock);
+		pthread_mutex_destroy(&ns->owner_lock);
+		close(fd);
+		free(path);
+		free(ns);
+		return ret;
+	}
 	ns->next = ns_list;
 	ns_list = ns;
 	pthread_mutex_unlock(&ns_lock);
@@ -128,13 +256,12 @@ const char *woof_ns_path(const struct woof_ns *ns)
 
 enum woof_engine woof_ns_engine(const struct woof_ns *ns)
 {
-	return ns && ns->ops != &woof_user_engine ? WOOF_ENGINE_KERNEL : WOOF_ENGINE_USER;
+	return ns && ns->ops == &woof_kernel_engine ? WOOF_ENGINE_KERNEL : WOOF_ENGINE_USER;
 }
 
 int woof_ns_init(const char *dir, unsigned int mode)
 {
-	struct woof_ns *ns;
-	int ret;
+	int fd, ret = 0;
 
 	if (!dir || !dir[0])
 		return -EINVAL;
@@ -144,12 +271,16 @@ int woof_ns_init(const char *dir, unsigned int mode)
 		mode = 0775;
 	if (mkdir(dir, mode) < 0 && errno != EEXIST)
 		return -errno;
-	ret = woof_ns_open(dir, &ns);
-	if (ret)
-		return ret;
-	if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, mode) < 0 && errno != EEXIST)
+	/*
+	 * Not through woof_ns_open(): that would choose (and keep) an engine
+	 * for the directory before anybody had a chance to mount it.
+	 */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (mkdirat(fd, WOOF_NS_META_DIR, mode) < 0 && errno != EEXIST)
 		ret = -errno;
-	woof_ns_close(ns);
+	close(fd);
 	return ret;
 }
 

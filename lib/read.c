@@ -14,7 +14,8 @@
  * waiter sets wait_flag before it sleeps; an appender that sees the flag
  * clears it and wakes everybody, so appends cost nothing while nobody
  * waits. A process that may only read the WOOF cannot set the flag: it
- * sleeps on the same futex but looks again every 10 ms.
+ * sleeps on the same futex but looks again every 10 ms. WOOFs served by
+ * woof.ko are waited for with WOOF_IOC_WAIT on their fd (engine-kernel.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -82,7 +83,19 @@ void map_wake(struct woof_header *h)
 		futex(seq_word(h), FUTEX_WAKE, INT_MAX, NULL);
 }
 
+/*
+ * Wait for an element after @seq. A WOOF the kernel serves is waited for
+ * through its file descriptor (WOOF_IOC_WAIT): the kernel never wakes
+ * futex waiters in a file mapping.
+ */
 int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
+{
+	if (m->ns->ops->wait)
+		return m->ns->ops->wait(m, seq, timeout_ms);
+	return map_futex_wait(m, seq, timeout_ms);
+}
+
+int map_futex_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
 {
 	struct woof_header *h = m->hdr;
 	struct timespec end = { 0 }, now, left;
@@ -104,7 +117,8 @@ int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
 		if (__atomic_load_n(&h->seq_no, __ATOMIC_ACQUIRE) > seq)
 			return 0;
 		/* Dekker with the appender: flag, then re-read seq_no */
-		__atomic_store_n(&h->wait_flag, 1, __ATOMIC_SEQ_CST);
+		if (m->mapped_rw)
+			__atomic_store_n(&h->wait_flag, 1, __ATOMIC_SEQ_CST);
 		cur = __atomic_load_n(&h->seq_no, __ATOMIC_SEQ_CST);
 		if (cur > seq)
 			return 0;
@@ -121,7 +135,7 @@ int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms)
 			if (left.tv_sec < 0)
 				return -ETIMEDOUT;
 		}
-		if (!m->writable && (timeout_ms < 0 || left.tv_sec > 0 || left.tv_nsec > 10000000L)) {
+		if (!m->mapped_rw && (timeout_ms < 0 || left.tv_sec > 0 || left.tv_nsec > 10000000L)) {
 			left.tv_sec = 0;	/* nobody will wake us: look again soon */
 			left.tv_nsec = 10000000L;
 			if (futex(seq_word(h), FUTEX_WAIT, (uint32_t)cur, &left) < 0 &&

@@ -14,6 +14,13 @@
  * It never waits for a live appender (that one may be stopped): it says
  * -EAGAIN and the dispatcher tries again later.
  *
+ * On a namespace woof.ko serves (kernel engine) the module appends the
+ * triggers, claims (TRIGGER_CLAIM) and moves done_floor (TRIGGER_DONE); the
+ * log is mapped read-only here and read like any WOOF. There the listen
+ * descriptor is the namespace device, readable while triggers lie beyond
+ * the device's delivery cursor; arming reads (and drops) the pending
+ * records, which moves that cursor to the end of the log.
+ *
  * woof_triggers_listen() replaces whatever socket is bound: a dispatcher
  * must hold the namespace's dispatcherd.lock (flock) before it listens.
  * The log, the owners table and the socket are created with the caller's
@@ -37,10 +44,34 @@
 #include "woof-internal.h"
 #include "woof-dispatch.h"
 
+/* A new descriptor of @ns's device, open for writing, non-blocking. */
+static int ns_dev_reopen(struct woof_ns *ns)
+{
+	char path[sizeof(WOOF_DEV_DIR) + WOOF_NS_NAME_MAX + 2];
+	struct stat a, b;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", WOOF_DEV_DIR, ns->kname);
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EPERM ? -EACCES : -errno;
+	if (fstat(fd, &a) < 0 || fstat(ns->devfd, &b) < 0 || a.st_rdev != b.st_rdev) {
+		close(fd);
+		return -ENODEV;		/* unmounted (and the name reused) meanwhile */
+	}
+	return fd;
+}
+
 struct woof_triggers {
 	struct woof_ns *ns;
 	struct woof_map *m;
+	int devfd;		/* kernel engine: the namespace device, for arm; else -1 */
 };
+
+static bool is_kernel(const struct woof_ns *ns)
+{
+	return ns->ops == &woof_kernel_engine;
+}
 
 /* .woof/ of @ns, created if missing (owner_lock held). */
 static int meta_dir(struct woof_ns *ns)
@@ -81,10 +112,17 @@ int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 		m = map_alloc();
 		if (!m) {
 			ret = -ENOMEM;
+		} else if (is_kernel(ns)) {
+			/* woof.ko made the log when it mounted the namespace; it alone writes it */
+			ret = kernel_map_ro_at(ns->metafd, WOOF_TRIGGERS_FILE, m);
+			if (ret == -ENOENT)
+				ret = -EBADMSG;
 		} else {
 			ret = user_create_at(ns->metafd, WOOF_TRIGGERS_FILE, &o, m);
 			if (ret == -EEXIST)	/* exists with another history: use it as it is */
 				ret = user_map_at(ns->metafd, WOOF_TRIGGERS_FILE, m);
+		}
+		if (m) {
 			if (ret || m->element_size != sizeof(struct woof_trigger)) {
 				if (!ret)
 					munmap(m->hdr, m->len);
@@ -157,12 +195,17 @@ int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp)
 
 	if (!ns || !tp)
 		return -EINVAL;
-	if (ns->ops != &woof_user_engine)
-		return -EOPNOTSUPP;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->devfd = -1;
 	ret = triggers_map(ns, &t->m);
+	if (!ret && is_kernel(ns)) {
+		/* consuming triggers needs the device open for writing */
+		t->devfd = ns_dev_reopen(ns);
+		if (t->devfd < 0)
+			ret = t->devfd;
+	}
 	if (ret) {
 		free(t);
 		return ret;
@@ -174,6 +217,10 @@ int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp)
 
 void woof_triggers_close(struct woof_triggers *t)
 {
+	if (!t)
+		return;
+	if (t->devfd >= 0)
+		close(t->devfd);
 	free(t);	/* the log stays mapped for the process's appends */
 }
 
@@ -206,6 +253,11 @@ int woof_triggers_set_done_floor(struct woof_triggers *t, uint64_t floor)
 
 	if (!t)
 		return -EINVAL;
+	if (t->devfd >= 0) {
+		struct woof_trigger_done a = { .size = sizeof(a), .floor = floor };
+
+		return kernel_ioctl(t->devfd, WOOF_IOC_TRIGGER_DONE, &a);
+	}
 	h = t->m->hdr;
 	if (floor > __atomic_load_n(&h->seq_no, __ATOMIC_ACQUIRE))
 		return -ERANGE;
@@ -227,6 +279,8 @@ int woof_triggers_listen(struct woof_triggers *t)
 
 	if (!t)
 		return -EINVAL;
+	if (t->devfd >= 0)
+		return ns_dev_reopen(t->ns);	/* poll() says EPOLLIN for new triggers */
 	ret = sock_addr(t->ns, &sa);
 	if (ret)
 		return ret;
@@ -242,12 +296,99 @@ int woof_triggers_listen(struct woof_triggers *t)
 	return fd;
 }
 
+/*
+ * Kernel engine: read (and drop) the trigger records the device would
+ * deliver, so that its cursor, which poll() on every descriptor of the
+ * device compares with the log's latest, moves past everything there is.
+ * The dispatcher reads the entries from the log itself.
+ */
+static int dev_drain(int fd)
+{
+	struct woof_trigger_record rec[16];
+
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec));
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		return 0;
+	}
+}
+
 int woof_triggers_arm(struct woof_triggers *t, uint64_t seen)
 {
+	int ret;
+
 	if (!t)
 		return -EINVAL;
-	__atomic_store_n(&t->m->hdr->consumer_wait, 1, __ATOMIC_SEQ_CST);
+	if (t->devfd >= 0) {
+		ret = dev_drain(t->devfd);
+		if (ret)
+			return ret;
+	} else {
+		__atomic_store_n(&t->m->hdr->consumer_wait, 1, __ATOMIC_SEQ_CST);
+	}
 	return __atomic_load_n(&t->m->hdr->seq_no, __ATOMIC_SEQ_CST) > seen ? 1 : 0;
+}
+
+int woof_triggers_drain(struct woof_triggers *t, int fd)
+{
+	char buf[64];
+
+	if (!t || fd < 0)
+		return -EINVAL;
+	if (t->devfd >= 0)
+		return dev_drain(fd);
+	for (;;) {
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0 || errno == EINTR)
+			continue;
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	}
+}
+
+/* Kernel engine: WOOF_IOC_TRIGGER_CLAIM, after checking @tr is entry @tseq. */
+static int kernel_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_trigger *tr,
+			void *el, size_t el_size, struct woof_claim *claim)
+{
+	struct woof_trigger_claim a;
+	struct woof_trigger cur;
+	struct woof_map *tl;
+	int ret;
+
+	ret = triggers_map(ns, &tl);
+	if (ret)
+		return ret;
+	/*
+	 * The module claims by number alone; the caller names the entry too.
+	 * An entry that is not trigger @tseq's is an orphan, as the user-space
+	 * engine finds it (its element does not carry that number).
+	 */
+	ret = map_read(tl, tseq, &cur, NULL);
+	if (ret == -ERANGE)
+		return -ECANCELED;
+	if (ret == 0 && (cur.woof_seq != tr->woof_seq || cur.woof_ctime != tr->woof_ctime ||
+			 strncmp(cur.woof, tr->woof, sizeof(cur.woof))))
+		return -ECANCELED;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.trigger = tseq;
+	a.element = (uintptr_t)el;
+	a.element_size = el_size;
+	ret = kernel_ioctl(ns->devfd, WOOF_IOC_TRIGGER_CLAIM, &a);
+	if (ret == -EMSGSIZE && claim)
+		claim->element_size = a.element_size;
+	if (ret)
+		return ret == -EBADF ? -EACCES : ret;
+	if (claim) {
+		claim->element_size = a.element_size;
+		claim->already_claimed = a.result & WOOF_CLAIM_ALREADY;
+		claim->woof_latest = a.woof_latest;
+	}
+	return 0;
 }
 
 int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_trigger *tr,
@@ -263,7 +404,22 @@ int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_trig
 		return -EINVAL;
 	if (woof_name_check(tr->woof) || woof_name_check(tr->handler))
 		return -EINVAL;
-	ret = map_get(ns, tr->woof, MAP_CHECK_NOW, &m);
+	if (is_kernel(ns))
+		return kernel_claim(ns, tseq, tr, el, el_size, claim);
+	/*
+	 * The cached map, looked at again at most once a second (an fstatat()
+	 * per claim was 14% of dispatcherd's time in a burst of warm calls):
+	 * libwoof marks a file it re-creates or removes, and such a mark makes
+	 * us look at the name now. A file removed or replaced by other means
+	 * is noticed within a second; until then its call runs from the old
+	 * file's element, and the handler's own open of the WOOF fails.
+	 */
+	ret = map_get(ns, tr->woof, MAP_CHECK_LAZY, &m);
+	if (!ret && (__atomic_load_n(&m->hdr->state, __ATOMIC_ACQUIRE) &
+		     (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED))) {
+		map_put(m);
+		ret = map_get(ns, tr->woof, MAP_CHECK_NOW, &m);
+	}
 	if (ret)
 		return ret == -EBADMSG ? -ENOENT : ret;
 	ret = -ESTALE;

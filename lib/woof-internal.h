@@ -44,6 +44,8 @@ struct woof_engine_ops {
 		      unsigned int flags, uint64_t *seq);
 	int (*remove)(struct woof_ns *ns, const char *name);
 	int (*set_flags)(struct woof_map *m, uint32_t set, uint32_t clear);
+	/* wait for an element after @seq; NULL: the futex wait of read.c */
+	int (*wait)(struct woof_map *m, uint64_t seq, int timeout_ms);
 };
 
 struct woof_ns {
@@ -65,13 +67,19 @@ struct woof_ns {
 	int metafd;			/* .woof/, or -1 */
 	struct woof_map *triggers;	/* .woof/triggers, or NULL */
 	int notify_fd;			/* datagram socket to the dispatcher, or -1 */
+
+	/* kernel engine: the namespace device /dev/woof/<kname> */
+	int devfd;			/* -1 for the user-space engine */
+	bool dev_writable;		/* devfd is open for writing */
+	char kname[WOOF_NS_NAME_MAX + 1];
 };
 
 struct woof_map {
 	struct woof_ns *ns;		/* holds a namespace reference */
 	struct woof_header *hdr;	/* the whole file is mapped */
 	size_t len;
-	bool writable;
+	bool writable;			/* this process may append */
+	bool mapped_rw;			/* hdr is mapped writable (user engine) */
 	int fd;				/* kept by engines that need it, else -1 */
 	dev_t dev;
 	ino_t ino;
@@ -103,6 +111,12 @@ WOOF_HIDDEN int ns_open_resolved(const char *def_dir, const char *woof_name,
 WOOF_HIDDEN void ns_atfork_prepare(void);
 WOOF_HIDDEN void ns_atfork_parent(void);
 WOOF_HIDDEN void ns_atfork_child(void);
+/*
+ * Does woof.ko serve the directory @dev/@ino now? 1 (and its name in @name,
+ * its device number in @rdev, when not NULL), 0 (no, or no module), -errno.
+ */
+WOOF_HIDDEN int ns_kernel_lookup(dev_t dev, ino_t ino, char *name, size_t name_len,
+				 dev_t *rdev);
 
 /* ---- map.c ---- */
 /* how map_get() checks that a cached map still is the file of that name */
@@ -124,6 +138,7 @@ WOOF_HIDDEN void map_atfork_child(void);
 /* ---- read.c ---- */
 WOOF_HIDDEN int map_read(struct woof_map *m, uint64_t seq, void *el, uint64_t *seq_read);
 WOOF_HIDDEN int map_wait(struct woof_map *m, uint64_t seq, int timeout_ms);
+WOOF_HIDDEN int map_futex_wait(struct woof_map *m, uint64_t seq, int timeout_ms);
 WOOF_HIDDEN void map_wake(struct woof_header *h);
 
 static inline struct woof_slot *map_slot(const struct woof_map *m, uint64_t idx)
@@ -145,6 +160,13 @@ WOOF_HIDDEN int user_create_at(int dirfd, const char *name,
 			       const struct woof_create_opts *o, struct woof_map *m);
 WOOF_HIDDEN int user_trylock(struct woof_map *m);
 WOOF_HIDDEN void user_unlock(struct woof_map *m);
+
+/* ---- engine-kernel.c ---- */
+WOOF_HIDDEN extern const struct woof_engine_ops woof_kernel_engine;
+/* map the WOOF @name below @dirfd read-only (no engine involved) */
+WOOF_HIDDEN int kernel_map_ro_at(int dirfd, const char *name, struct woof_map *m);
+/* ioctl() that retries on EINTR; 0 or -errno */
+WOOF_HIDDEN int kernel_ioctl(int fd, unsigned long cmd, void *arg);
 
 /* ---- triggers.c ---- */
 WOOF_HIDDEN int triggers_map(struct woof_ns *ns, struct woof_map **tl);

@@ -1,14 +1,16 @@
 #!/bin/sh
 # install-deps.sh - install what building and testing woof needs on Debian 12.
 # Usage: tools/install-deps.sh [demo|test]
-#   demo: the build (compiler, Meson, liburing, scdoc)
+#   demo: the build (compiler, Meson, liburing, libnl-genl for woofctl monitor,
+#         scdoc)
 #   test: also Criterion and, for the kernel tests, qemu and Debian's 6.1
 #         kernel image and headers (selftests/vm/install-vm-deps.sh)
 # Installs only what is missing; needs root (or sudo) only when it installs.
 set -eu
 what=${1:-demo}
 here=$(cd "$(dirname "$0")" && pwd)
-pkgs="gcc libc6-dev make meson ninja-build pkg-config python3 scdoc liburing-dev"
+pkgs="gcc libc6-dev make meson ninja-build pkg-config python3 scdoc liburing-dev libbpf-dev"
+pkgs="$pkgs libnl-3-dev libnl-genl-3-dev"
 [ "$what" = test ] && pkgs="$pkgs libcriterion-dev"
 
 missing=""

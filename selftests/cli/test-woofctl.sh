@@ -374,5 +374,81 @@ json_ok "rm JSON" 'd["removed"] == "big"'
 expect 0 "ls after rm" -j -N "$NS" woof ls
 json_ok "ls after rm lists what is left" '[w["name"] for w in d["woofs"]] == ["w16"]'
 
+# ---- woof.ko commands without the module (features, ns mount/umount/ls, monitor) ---------
+# (in the VM, with the module: selftests/kmod/test-woofctl-kmod.sh)
+
+expect 0 "woofctl help lists features" help
+out_has "help lists features" "^  features$"
+out_has "help lists monitor" "^  monitor \[-n COUNT\] \[--timeout SEC\]$"
+out_has "help lists ns mount" "^  ns mount DIR NAME \[--mode MODE\] \[--owner USER\] \[--group GROUP\]$"
+out_has "help lists ns umount" "^  ns umount NAME \[--detach\]$"
+out_has "help lists ns ls" "^  ns ls$"
+expect 0 "ns help" ns help
+out_has "ns help lists mount" "ns mount DIR NAME"
+expect 0 "features help" features help
+out_has "features help describes the feature bits" "WOOF_FEAT_NS"
+expect 0 "monitor --help" monitor --help
+out_has "monitor --help shows --timeout" "--timeout SEC"
+expect 0 "ns mount help" ns mount help
+out_has "ns mount help shows --owner" "--owner USER"
+expect 0 "ns umount -h" ns umount -h
+out_has "ns umount -h shows --detach" "--detach"
+expect 0 "help ns ls" help ns ls
+
+expect 2 "features with an argument is a usage error" features extra
+expect 2 "features with an unknown option is a usage error" features --bogus
+expect 2 "ns ls with an argument is a usage error" ns ls extra
+expect 2 "ns mount without arguments is a usage error" ns mount
+expect 2 "ns mount without NAME is a usage error" ns mount "$T"
+expect 2 "ns mount with a third argument is a usage error" ns mount "$T" a b
+expect 2 "ns mount with a mode that is not octal is a usage error" ns mount "$T" kt --mode 8
+expect 2 "ns mount with a mode beyond 0777 is a usage error" ns mount "$T" kt --mode 01777
+expect 2 "ns mount --mode without a value is a usage error" ns mount "$T" kt --mode
+expect 2 "ns umount without NAME is a usage error" ns umount
+expect 2 "ns umount with an unknown option is a usage error" ns umount kt --force
+expect 2 "monitor with an argument is a usage error" monitor extra
+expect 2 "monitor -n 0 is a usage error" monitor -n 0
+expect 2 "monitor -n x is a usage error" monitor -n x
+expect 2 "monitor --timeout 0 is a usage error" monitor --timeout 0
+expect 2 "monitor --timeout x is a usage error" monitor --timeout 1s
+
+# bad names are refused before anything is asked of the module (exit 1)
+for bad in "a/b" ".hidden" "-x" "control" "sp ace" "" \
+	"$(printf 'n%.0s' $(seq 64))"; do
+	expect 1 "ns mount refuses the name '${bad:0:12}'" ns mount "$T" -- "$bad"
+	err_has "ns mount says the name '${bad:0:12}' is invalid" "invalid namespace name"
+done
+expect 1 "ns umount refuses a bad name" ns umount "a/b"
+err_has "ns umount says the name is invalid" "invalid namespace name 'a/b'"
+expect 1 "ns mount of a directory that does not exist fails" ns mount "$T/nonexistent" kt
+expect 1 "ns mount for an unknown user fails" ns mount "$T" kt --owner no-such-user-xyz
+err_has "ns mount says the user is unknown" "no such user 'no-such-user-xyz'"
+expect 1 "ns mount for an unknown group fails" ns mount "$T" kt --group no-such-group-xyz
+err_has "ns mount says the group is unknown" "no such group 'no-such-group-xyz'"
+
+if [ -e /dev/woof/control ]; then
+	echo "# woof.ko is loaded here: skipping the checks of its absence"
+else
+	expect 1 "features without woof.ko fails" features
+	err_has "features without woof.ko says to load it" \
+		"^woofctl: /dev/woof/control not found: load woof.ko \(modprobe woof\)$"
+	[ ! -s "$OUT" ] && pass "features without woof.ko prints nothing on stdout" ||
+		fail "features without woof.ko prints nothing on stdout"
+	expect 1 "features -j without woof.ko fails" -j features
+	err_has "features -j without woof.ko says to load it" "load woof.ko"
+	expect 1 "ns ls without woof.ko fails" ns ls
+	err_has "ns ls without woof.ko says to load it" "/dev/woof/control not found: load woof.ko"
+	expect 1 "ns ls -j without woof.ko fails" -j ns ls
+	expect 1 "ns mount without woof.ko fails" ns mount "$T" kt
+	err_has "ns mount without woof.ko says to load it" "load woof.ko"
+	expect 1 "ns umount without woof.ko fails" ns umount kt
+	err_has "ns umount without woof.ko says to load it" "load woof.ko"
+	expect 1 "monitor without woof.ko fails" monitor
+	err_has "monitor without woof.ko says to load it" \
+		"generic netlink family \"woof\" not found: load woof.ko \(modprobe woof\)"
+	expect 1 "monitor -j -n 1 --timeout 5 without woof.ko fails at once" -j monitor -n 1 --timeout 5
+	err_has "monitor -j without woof.ko says to load it" "load woof.ko"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,9 +4,13 @@
  * with a handler named, waits for results (woof_wait, no polling) and
  * checks that every put's handler ran.
  *
- *   disp-tool -N DIR create NAME HISTORY      (re-creates an existing one)
+ *   disp-tool -N DIR create NAME HISTORY [ELEMENT_SIZE]
+ *       (re-creates an existing one; elements of other WOOFs than "results"
+ *       are 64 bytes unless ELEMENT_SIZE says more)
  *   disp-tool -N DIR remove NAME
  *   disp-tool -N DIR put NAME HANDLER FROM TO [SLEEP_US]
+ *       (HANDLER "-": plain puts, no handler; big elements start with the
+ *       64-byte struct test_el)
  *   disp-tool -N DIR wait NAME COUNT TIMEOUT_S
  *   disp-tool -N DIR check COUNT
  *       reads "results": prints present/missing/duplicates/redelivered and
@@ -24,7 +28,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: disp-tool -N DIR create NAME HISTORY | remove NAME | put NAME HANDLER FROM TO "
+	fprintf(stderr, "usage: disp-tool -N DIR create NAME HISTORY [ELEMENT_SIZE] | remove NAME | put NAME HANDLER FROM TO "
 		"[SLEEP_US] | wait NAME COUNT TIMEOUT_S | check COUNT\n");
 	return 2;
 }
@@ -58,7 +62,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (!strcmp(argv[0], "create") && argc == 3) {
+	if (!strcmp(argv[0], "create") && (argc == 3 || argc == 4)) {
 		struct woof_create_opts o = {
 			.sz = sizeof(o),
 			.element_size = strcmp(argv[1], TEST_RESULTS) ? sizeof(struct test_el)
@@ -66,6 +70,9 @@ int main(int argc, char **argv)
 			.history_size = strtoull(argv[2], NULL, 10),
 			.create = WOOF_CREATE_RESET,
 		};
+
+		if (argc == 4 && strtoull(argv[3], NULL, 10) > o.element_size)
+			o.element_size = strtoull(argv[3], NULL, 10);
 
 		ret = woof_create(ns, argv[1], &o, NULL);
 		if (ret) {
@@ -86,21 +93,27 @@ int main(int argc, char **argv)
 
 	if (!strcmp(argv[0], "put") && (argc == 5 || argc == 6)) {
 		uint64_t from = strtoull(argv[3], NULL, 10), to = strtoull(argv[4], NULL, 10);
-		struct test_el el;
+		const char *handler = strcmp(argv[2], "-") ? argv[2] : NULL;
+		struct woof_stat st;
+		struct test_el *el;
 		struct woof *w;
 
 		ret = woof_open(ns, argv[1], &w);
+		if (!ret)
+			ret = woof_stat(w, &st);
 		if (ret) {
 			fprintf(stderr, "disp-tool: open %s: %s\n", argv[1], woof_strerror(ret));
 			return 1;
 		}
-		memset(&el, 0, sizeof(el));
-		el.sleep_us = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
+		el = calloc(1, st.element_size > sizeof(*el) ? st.element_size : sizeof(*el));
+		if (!el)
+			return 1;
+		el->sleep_us = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
 		for (uint64_t n = from; n <= to; n++) {
 			uint64_t seq;
 
-			el.n = n;
-			ret = woof_append(w, &el, argv[2], &seq);
+			el->n = n;
+			ret = woof_append(w, el, handler, &seq);
 			if (ret) {
 				fprintf(stderr, "disp-tool: put %llu: %s\n", (unsigned long long)n,
 					woof_strerror(ret));

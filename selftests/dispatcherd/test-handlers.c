@@ -157,3 +157,39 @@ int forker(WOOF *wf, unsigned long seq_no, void *ptr)
 		;
 	return failed ? -1 : 0;
 }
+
+/*
+ * devprobe   (the sandbox's device filter) opens /dev/null, then tries to
+ *            make /dev/mem (char 1:1) in the namespace directory; prints
+ *            "devprobe null=RESULT mknod_mem=RESULT" and returns 0 only if
+ *            /dev/null opened and the mknod failed with EPERM
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+int devprobe(WOOF *wf, unsigned long seq_no, void *ptr);
+
+int devprobe(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	int fd, r, merr = 0;
+
+	(void)wf;
+	(void)seq_no;
+	(void)ptr;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int nerr = fd < 0 ? errno : 0;
+
+	if (fd >= 0)
+		close(fd);
+	r = mknod("devprobe-mem", S_IFCHR | 0600, makedev(1, 1));
+	if (r < 0)
+		merr = errno;
+	else
+		unlink("devprobe-mem");
+	printf("devprobe null=%s mknod_mem=%s\n", nerr ? strerror(nerr) : "ok",
+	       r == 0 ? "ok" : strerror(merr));
+	fflush(stdout);
+	return !nerr && r < 0 && merr == EPERM ? 0 : -1;
+}

@@ -31,12 +31,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/woof.h>
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -253,6 +257,15 @@ static void t_probe_describe(void)
 		CHECK(why_has("pids.max not enforced") || !caps.cgroup2, "no pids line\n");
 	if (!caps.root)
 		CHECK(why_has("not root"), "non-root not reported\n");
+	/* the device filter's state, with the reason when it is off */
+	if (caps.dev_filter) {
+		CHECK(strstr(buf, "\ndevice filter: on\n"), "no 'device filter: on' line:\n%s\n", buf);
+	} else {
+		char want[300];
+		snprintf(want, sizeof want, "\ndevice filter: off (%s)\n", caps.dev_filter_why);
+		CHECK(caps.dev_filter_why[0] && strstr(buf, want), "no '%s' line:\n%s\n", want + 1, buf);
+		CHECK(why_has("device filter: off - "), "device filter not in why_not\n");
+	}
 	char small[16];
 	CHECK(sandbox_describe(&caps, small, sizeof small) == -ENOSPC, "truncation not reported\n");
 	if (verbose)
@@ -374,7 +387,8 @@ static void t_call_cgroup(void)
 	CHECK(r2.err == 0 && exited_ok(&r2), "spawn %d\n", r2.err);
 	CHECK(strstr(r2.out, "/call-"), "third call not in a call cgroup: %s\n", r2.out);
 	char cgdir[600];
-	snprintf(cgdir, sizeof cgdir, "%s/woof-%s", caps.cgroup_root, nameA);
+	snprintf(cgdir, sizeof cgdir, "%s", sandbox_ns_cgroup(sns));
+	CHECK(cgdir[0] && exists(cgdir), "no namespace cgroup '%s'\n", cgdir);
 	sandbox_ns_close(sns);
 	CHECK(!exists(cgdir), "sandbox_ns_close left %s\n", cgdir);
 }
@@ -813,7 +827,7 @@ static void t_fork_bomb(void)
 	struct sandbox_limits lim = { .pids_max = 16 };
 	struct sandbox_ns *sns = open_ns(nsA, nameA, &lim);
 	char cgmax[600];
-	snprintf(cgmax, sizeof cgmax, "%s/woof-%s", caps.cgroup_root, nameA);
+	snprintf(cgmax, sizeof cgmax, "%s", sandbox_ns_cgroup(sns));
 	int fd = open(cgmax, O_RDONLY | O_DIRECTORY);
 	CHECK(fd >= 0, "no namespace cgroup %s\n", cgmax);
 	char v[64];
@@ -895,7 +909,7 @@ static void t_memory_hog(void)
 	      "a 512 MiB hog under memory.max=32M ended with code %d status %d\n", r.si.si_code,
 	      r.si.si_status);
 	char cg[600], ev[512] = "";
-	snprintf(cg, sizeof cg, "%s/woof-%s", caps.cgroup_root, nameA);
+	snprintf(cg, sizeof cg, "%s", sandbox_ns_cgroup(sns));
 	int fd = open(cg, O_RDONLY | O_DIRECTORY);
 	sbx_read_at(fd, "memory.events", ev, sizeof ev);
 	close(fd);
@@ -1103,6 +1117,325 @@ static int bench(int N)
 	return 0;
 }
 
+/* ---- namespace cgroups are per directory ---- */
+
+/* Two namespace directories with one basename, open at once: two
+ * cgroups, and killing a call of one leaves the other's call running. */
+static void t_ns_cgroup_names(void)
+{
+	need_cgroup();
+	char dx[PATH_MAX], dy[PATH_MAX], p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/x", base);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/y", base);
+	mkdir(p, 0755);
+	snprintf(dx, sizeof dx, "%s/x/%s", base, nameA);
+	snprintf(dy, sizeof dy, "%s/y/%s", base, nameA);
+	CHECK(mkdir(dx, 0777) == 0 || errno == EEXIST, "mkdir %s\n", dx);
+	CHECK(mkdir(dy, 0777) == 0 || errno == EEXIST, "mkdir %s\n", dy);
+	chmod(dx, 0777);
+	chmod(dy, 0777);
+	struct sandbox_ns *sx = open_ns(dx, nameA, NULL);
+	struct sandbox_ns *sy = open_ns(dy, nameA, NULL);
+	char cx[600], cy[600], pre[600];
+	snprintf(cx, sizeof cx, "%s", sandbox_ns_cgroup(sx));
+	snprintf(cy, sizeof cy, "%s", sandbox_ns_cgroup(sy));
+	CHECK(cx[0] && cy[0], "no namespace cgroups: '%s' '%s'\n", cx, cy);
+	CHECK(strcmp(cx, cy) != 0, "two namespace directories share the cgroup %s\n", cx);
+	/* <cgroup_root>/woof-<name>-<8 hex digits> */
+	snprintf(pre, sizeof pre, "%s/woof-%s-", caps.cgroup_root, nameA);
+	const char *cs[] = { cx, cy };
+	for (int i = 0; i < 2; i++) {
+		CHECK(strncmp(cs[i], pre, strlen(pre)) == 0, "%s does not start with %s\n", cs[i], pre);
+		const char *h = cs[i] + strlen(pre);
+		CHECK(strlen(h) == 8 && strspn(h, "0123456789abcdef") == 8, "hash part '%s'\n", h);
+		CHECK(exists(cs[i]), "%s missing\n", cs[i]);
+	}
+	/* a long-running call in each; kill the one in x */
+	int in[2][2], out[2][2];
+	struct sandbox_call c[2];
+	struct sandbox_ns *sn[2] = { sx, sy };
+	for (int i = 0; i < 2; i++) {
+		CHECK(pipe2(in[i], O_CLOEXEC) == 0 && pipe2(out[i], O_CLOEXEC) == 0, "pipe\n");
+		char *argv[] = { "/bin/sh", "-c", "echo up; read x; echo bye", NULL };
+		struct sandbox_spawn sp = { .path = "/bin/sh", .argv = argv, .stdin_fd = in[i][0],
+					    .stdout_fd = out[i][1], .stderr_fd = -1 };
+		int e = sandbox_spawn(sn[i], &sp, &c[i]);
+		CHECK(e == 0, "spawn: %s\n", strerror(-e));
+		close(in[i][0]);
+		close(out[i][1]);
+		char b[8];
+		struct pollfd pf = { .fd = out[i][0], .events = POLLIN };
+		CHECK(poll(&pf, 1, 10000) == 1 && read(out[i][0], b, sizeof b) > 0, "no 'up'\n");
+		CHECK(strncmp(c[i].cgroup, cs[i], strlen(cs[i])) == 0, "call %s not below %s\n",
+		      c[i].cgroup, cs[i]);
+	}
+	CHECK(sandbox_kill(&c[0]) == 0, "kill\n");
+	siginfo_t si;
+	CHECK(wait_call(&c[0], &si, 5000) == 0 && si.si_code == CLD_KILLED, "x's call not killed\n");
+	struct pollfd pf = { .fd = c[1].pidfd, .events = POLLIN };
+	CHECK(poll(&pf, 1, 300) == 0, "y's call ended when x's was killed\n");
+	CHECK(write(in[1][1], "x\n", 2) == 2, "write\n");
+	char b[32] = "";
+	pf.fd = out[1][0];
+	CHECK(poll(&pf, 1, 10000) == 1 && read(out[1][0], b, sizeof b - 1) > 0 && strstr(b, "bye"),
+	      "y's call did not go on: '%s'\n", b);
+	CHECK(wait_call(&c[1], &si, 5000) == 0 && si.si_code == CLD_EXITED && si.si_status == 0,
+	      "y's call: code %d status %d\n", si.si_code, si.si_status);
+	for (int i = 0; i < 2; i++) {
+		sandbox_release(&c[i]);
+		close(c[i].pidfd);
+		close(in[i][1]);
+		close(out[i][0]);
+	}
+	/* closing x leaves y's cgroup */
+	sandbox_ns_close(sx);
+	CHECK(!exists(cx), "%s left after close\n", cx);
+	CHECK(exists(cy), "closing x removed y's cgroup %s\n", cy);
+	sandbox_ns_close(sy);
+	CHECK(!exists(cy), "%s left after close\n", cy);
+	/* the name is a function of the directory: the same one again */
+	sx = open_ns(dx, nameA, NULL);
+	CHECK(strcmp(sandbox_ns_cgroup(sx), cx) == 0, "same directory, other cgroup: %s vs %s\n",
+	      sandbox_ns_cgroup(sx), cx);
+	sandbox_ns_close(sx);
+}
+
+/* ---- the device filter ---- */
+
+static void need_dev_filter(void)
+{
+	need_root();
+	need_cgroup();
+	if (!caps.dev_filter)
+		SKIP("device filter off on this host: %s", caps.dev_filter_why);
+}
+
+/* In the call cgroup, as root with every capability (a namespace opened
+ * with the namespaces and the user switch off): what may be made and
+ * opened. One "name=result" line each; arg: the namespace directory. */
+static int devs_fn(void *arg)
+{
+	const char *dir = arg;
+	char p[PATH_MAX + 32];
+	static const struct {
+		const char *name;
+		mode_t type;
+		unsigned maj, min;
+	} nodes[] = {
+		{ "mem", S_IFCHR, 1, 1 },	/* /dev/mem: never */
+		{ "kmsg", S_IFCHR, 1, 11 },	/* allowed only through the test hook */
+		{ "null", S_IFCHR, 1, 3 },	/* allowed */
+		{ "loop0", S_IFBLK, 7, 0 },	/* block devices: never */
+	};
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+		snprintf(p, sizeof p, "%s/dev-%s", dir, nodes[i].name);
+		unlink(p);
+		int r = mknod(p, nodes[i].type | 0600, makedev(nodes[i].maj, nodes[i].min));
+		dprintf(1, "mknod_%s=%s\n", nodes[i].name, r == 0 ? "ok" : strerror(errno));
+		unlink(p);
+	}
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dprintf(1, "open_null=%s\n", fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	dprintf(1, "open_kmsg=%s\n", fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void expect(const char *out, const char *key, const char *want)
+{
+	char v[128];
+	CHECK(field(out, key, v, sizeof v) && strcmp(v, want) == 0, "%s=%s, want %s; output:\n%s\n", key,
+	      v, want, out);
+}
+
+static void t_device_filter(void)
+{
+	need_dev_filter();
+	/* A namespace whose calls run as root with all capabilities, in the
+	 * daemon's namespaces, but in call cgroups: so nothing but the
+	 * filter can refuse a device. */
+	struct sandbox_caps plain = caps;
+	plain.root = false;
+	plain.mountns = plain.pidns = plain.ipcns = plain.utsns = plain.netns = plain.userns = false;
+	struct sandbox_ns *sa = NULL, *sb = NULL;
+	struct sandbox_limits none = { 0 };
+	int e = sandbox_ns_open(&plain, nsA, nameA, &none, &sa);
+	CHECK(e == 0, "open %s: %s\n", nsA, strerror(-e));
+	/* namespace B also allows 1:11 (what the woof.ko device of a mounted
+	 * namespace is to the filter: one more allowed number) */
+	sbx_test_dev_extra = (struct sbx_devnum){ 1, 11 };
+	e = sandbox_ns_open(&plain, nsB, nameB, &none, &sb);
+	sbx_test_dev_extra = (struct sbx_devnum){ 0, 0 };
+	CHECK(e == 0, "open %s: %s\n", nsB, strerror(-e));
+
+	struct run r;
+	run_in(sa, NULL, devs_fn, nsA, NULL, 0, &r);
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	CHECK(r.cgroup[0], "the call had no cgroup\n");
+	expect(r.out, "mknod_mem", strerror(EPERM));
+	expect(r.out, "mknod_kmsg", strerror(EPERM));
+	expect(r.out, "mknod_loop0", strerror(EPERM));
+	expect(r.out, "mknod_null", "ok");
+	expect(r.out, "open_null", "ok");
+	if (exists("/dev/kmsg"))
+		expect(r.out, "open_kmsg", strerror(EPERM));
+
+	run_in(sb, NULL, devs_fn, nsB, NULL, 0, &r);
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	expect(r.out, "mknod_mem", strerror(EPERM));
+	expect(r.out, "mknod_kmsg", "ok");
+	expect(r.out, "mknod_null", "ok");
+	if (exists("/dev/kmsg"))
+		expect(r.out, "open_kmsg", "ok");
+
+	/* outside the namespaces' cgroups nothing changed */
+	char p[PATH_MAX + 16];
+	snprintf(p, sizeof p, "%s/dev-host-mem", base);
+	CHECK(mknod(p, S_IFCHR | 0600, makedev(1, 1)) == 0, "the daemon itself cannot mknod 1:1: %s\n",
+	      strerror(errno));
+	unlink(p);
+	sandbox_ns_close(sa);
+	sandbox_ns_close(sb);
+
+	/* the real sandbox: an unprivileged handler still has its /dev */
+	struct sandbox_ns *sns = open_ns(nsA, nameA, NULL);
+	run_sh(sns, "head -c 4 /dev/zero >/dev/null && head -c 4 /dev/urandom >/dev/null && "
+		    "echo x >/dev/null && cat /dev/null && echo devs=ok; "
+		    "echo x >/dev/full 2>/dev/null || echo full=refused", &r);
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	expect(r.out, "devs", "ok");
+	expect(r.out, "full", "refused");
+	sandbox_ns_close(sns);
+}
+
+/* In a namespace that woof.ko serves, its /dev/woof/<ns> is allowed too
+ * (found through WOOF_IOC_NS_LIST), and no other woof device. Needs the
+ * module loaded (test 'sandbox-vm-kmod' loads it in the VM). */
+static int woofdev_fn(void *arg)
+{
+	const unsigned *mm = arg;	/* major, minor, and the name after them */
+	char p[PATH_MAX + 32];
+	const char *dir = nsB;
+	snprintf(p, sizeof p, "%s/dev-own", dir);
+	int r = mknod(p, S_IFCHR | 0600, makedev(mm[0], mm[1]));
+	dprintf(1, "mknod_own=%s\n", r == 0 ? "ok" : strerror(errno));
+	unlink(p);
+	snprintf(p, sizeof p, "%s/dev-other", dir);
+	r = mknod(p, S_IFCHR | 0600, makedev(mm[0], mm[1] + 1));
+	dprintf(1, "mknod_other=%s\n", r == 0 ? "ok" : strerror(errno));
+	unlink(p);
+	snprintf(p, sizeof p, "/dev/woof/%s", (const char *)(mm + 2));
+	int fd = open(p, O_RDWR | O_CLOEXEC);
+	dprintf(1, "open_own=%s\n", fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	fd = open(WOOF_CONTROL_DEV, O_RDONLY | O_CLOEXEC);
+	dprintf(1, "open_control=%s\n", fd >= 0 ? "ok" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static void t_device_filter_woof(void)
+{
+	need_dev_filter();
+	int cfd = open(WOOF_CONTROL_DEV, O_RDWR | O_CLOEXEC);
+	if (cfd < 0)
+		SKIP("woof.ko is not loaded (%s: %s)", WOOF_CONTROL_DEV, strerror(errno));
+	struct woof_ns_mount m;
+	memset(&m, 0, sizeof m);
+	m.size = sizeof m;
+	m.dirfd = open(nsB, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	m.mode = 0600;
+	snprintf(m.name, sizeof m.name, "%s", nameB);
+	CHECK(m.dirfd >= 0 && ioctl(cfd, WOOF_IOC_NS_MOUNT, &m) == 0, "NS_MOUNT %s: %s\n", nsB,
+	      strerror(errno));
+	struct sbx_devnum found = { 0, 0 };
+	int e = sbx_dev_woof_lookup(nsB, &found);
+	struct sbx_devnum none_found = { 0, 0 };
+	int e2 = sbx_dev_woof_lookup(nsA, &none_found);
+	struct sandbox_caps plain = caps;
+	plain.root = false;
+	plain.mountns = plain.pidns = plain.ipcns = plain.utsns = plain.netns = plain.userns = false;
+	struct sandbox_limits none = { 0 };
+	struct sandbox_ns *sb = NULL;
+	int eo = sandbox_ns_open(&plain, nsB, nameB, &none, &sb);
+	struct run r;
+	unsigned arg[2 + 20];
+	memset(arg, 0, sizeof arg);
+	arg[0] = m.dev_major;
+	arg[1] = m.dev_minor;
+	snprintf((char *)(arg + 2), sizeof arg - 2 * sizeof arg[0], "%s", nameB);
+	if (eo == 0)
+		run_in(sb, NULL, woofdev_fn, arg, NULL, 0, &r);
+	sandbox_ns_close(sb);
+	struct woof_ns_umount u;
+	memset(&u, 0, sizeof u);
+	u.size = sizeof u;
+	u.flags = WOOF_UMOUNT_DETACH;
+	snprintf(u.name, sizeof u.name, "%s", nameB);
+	ioctl(cfd, WOOF_IOC_NS_UMOUNT, &u);
+	close(cfd);
+	close(m.dirfd);
+	CHECK(e == 1 && found.major == m.dev_major && found.minor == m.dev_minor,
+	      "lookup of %s: %d %u:%u, mounted as %u:%u\n", nsB, e, found.major, found.minor,
+	      m.dev_major, m.dev_minor);
+	CHECK(e2 == 0, "lookup of the unmounted %s: %d\n", nsA, e2);
+	CHECK(eo == 0, "open %s: %s\n", nsB, strerror(-eo));
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	expect(r.out, "mknod_own", "ok");
+	expect(r.out, "open_own", "ok");
+	expect(r.out, "mknod_other", strerror(EPERM));
+	expect(r.out, "open_control", strerror(EPERM));
+}
+
+/* Probed as a user who may not load BPF programs: off, with the reason. */
+static void t_device_filter_off(void)
+{
+	need_root();
+	CHECK(syscall(SYS_setgroups, 0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+	      setresuid(65534, 65534, 65534) == 0, "cannot become nobody\n");
+	struct sandbox_caps c;
+	CHECK(sandbox_probe(&c) == 0, "probe\n");
+	CHECK(!c.dev_filter, "device filter on as nobody\n");
+	CHECK(strstr(c.dev_filter_why, "not root"), "reason: '%s'\n", c.dev_filter_why);
+	char buf[4096];
+	sandbox_describe(&c, buf, sizeof buf);
+	CHECK(strstr(buf, "\ndevice filter: off (not root"), "describe:\n%s\n", buf);
+	CHECK(strstr(c.why_not, "device filter: off - not root"), "why_not:\n%s\n", c.why_not);
+}
+
+/* A namespace cgroup left by a killed daemon with an older filter on it:
+ * opening the namespace again replaces that filter, not adds to it. */
+static void t_device_filter_stale(void)
+{
+	need_dev_filter();
+	struct sandbox_caps plain = caps;
+	plain.root = false;
+	plain.mountns = plain.pidns = plain.ipcns = plain.utsns = plain.netns = plain.userns = false;
+	struct sandbox_limits none = { 0 };
+	struct sandbox_ns *s1 = NULL, *s2 = NULL;
+	int e = sandbox_ns_open(&plain, nsA, nameA, &none, &s1);
+	CHECK(e == 0, "open: %s\n", strerror(-e));
+	/* the second open finds the cgroup (and its program) in place */
+	sbx_test_dev_extra = (struct sbx_devnum){ 1, 11 };
+	e = sandbox_ns_open(&plain, nsA, nameA, &none, &s2);
+	sbx_test_dev_extra = (struct sbx_devnum){ 0, 0 };
+	CHECK(e == 0, "open again: %s\n", strerror(-e));
+	struct run r;
+	run_in(s2, NULL, devs_fn, nsA, NULL, 0, &r);
+	CHECK(r.err == 0 && exited_ok(&r), "spawn %d, out: %s\n", r.err, r.out);
+	expect(r.out, "mknod_kmsg", "ok");
+	expect(r.out, "mknod_mem", strerror(EPERM));
+	sandbox_ns_close(s2);
+	sandbox_ns_close(s1);
+}
+
 /* ---- the runner ---- */
 
 static const struct {
@@ -1125,6 +1458,11 @@ static const struct {
 	{ "holder_revived", t_holder_revived },
 	{ "fork_bomb_stopped_by_pids_max", t_fork_bomb },
 	{ "memory_hog_stopped_by_memory_max", t_memory_hog },
+	{ "ns_cgroup_per_directory", t_ns_cgroup_names },
+	{ "device_filter", t_device_filter },
+	{ "device_filter_replaces_stale", t_device_filter_stale },
+	{ "device_filter_off_reported", t_device_filter_off },
+	{ "device_filter_woof_device", t_device_filter_woof },
 };
 
 static void find_v2(void)
@@ -1176,10 +1514,18 @@ static void cleanup_dirs(void)
 	unlink(host_escape);	/* only there if a test failed */
 	/* namespace cgroups of tests that failed half-way */
 	if (caps.cgroup2) {
-		const char *names[] = { nameA, nameB };
-		for (int i = 0; i < 2; i++) {
-			char cg[600];
-			snprintf(cg, sizeof cg, "%s/woof-%s", caps.cgroup_root, names[i]);
+		const char *names[] = { nameA, nameB, nameA, nameA };
+		char dirs[4][PATH_MAX];
+		snprintf(dirs[0], sizeof dirs[0], "%s", nsA);
+		snprintf(dirs[1], sizeof dirs[1], "%s", nsB);
+		snprintf(dirs[2], sizeof dirs[2], "%s/x/%s", base, nameA);
+		snprintf(dirs[3], sizeof dirs[3], "%s/y/%s", base, nameA);
+		for (int i = 0; i < 4; i++) {
+			char cg[600], real[PATH_MAX], cgname[140];
+			if (!realpath(dirs[i], real))
+				continue;
+			sbx_ns_cgroup_name(real, names[i], cgname, sizeof cgname);
+			snprintf(cg, sizeof cg, "%s/%s", caps.cgroup_root, cgname);
 			DIR *d = opendir(cg);
 			struct dirent *e;
 			while (d && (e = readdir(d)))
@@ -1245,6 +1591,8 @@ int main(int argc, char **argv)
 		sbx_test_ns_mask = 0;
 	if (brk && strcmp(brk, "cgroup") == 0)
 		sbx_test_no_cgroup = true;
+	if (brk && strcmp(brk, "dev") == 0)
+		sbx_test_no_dev_filter = true;
 	setup_dirs();
 	if (do_bench) {
 		printf("# sandbox_probe took %.0f us\n", t1 - t0);

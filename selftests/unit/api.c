@@ -699,7 +699,7 @@ Test(api, stat_fields)
 	tu_assert_u64(st.oldest, 0);
 	tu_assert_u64(st.file_size, WOOF_FILE_SIZE(sizeof(struct el64), 4));
 	tu_assert_u64(st.flags, 0);
-	tu_assert_u64(st.state, 0);
+	tu_assert_u64(st.state, tu_kernel() ? WOOF_STATE_KERNEL : 0);	/* served by woof.ko */
 	cr_assert(st.create_time_ns > 1600000000ULL * 1000000000ULL,
 		  "create_time_ns %llu is not a CLOCK_REALTIME time",
 		  (unsigned long long)st.create_time_ns);
@@ -1186,6 +1186,27 @@ Test(api, engine_is_user_without_test_root)
 	if (root && *root)
 		tu_skip("WOOF_TEST_NS_ROOT is set: the engine may be the kernel's");
 	tu_assert_rc(woof_ns_engine(tu_ns), WOOF_ENGINE_USER);
+}
+
+/* WOOF_ENGINE forces an engine; a directory woof.ko does not serve has no kernel engine. */
+Test(api, woof_engine_env_chooses_or_refuses)
+{
+	struct woof_ns *ns;
+	char *d1 = tu_make_dir(), *d2 = tu_make_dir(), *d3 = tu_make_dir();
+
+	setenv("WOOF_ENGINE", "kernel", 1);
+	tu_assert_rc(woof_ns_open(d1, &ns), -ENODEV);		/* not mounted */
+	setenv("WOOF_ENGINE", "fast", 1);
+	tu_assert_rc(woof_ns_open(d2, &ns), -EINVAL);		/* neither user nor kernel */
+	setenv("WOOF_ENGINE", "user", 1);
+	tu_assert_ok(woof_ns_open(d3, &ns));
+	tu_assert_rc(woof_ns_engine(ns), WOOF_ENGINE_USER);
+	woof_ns_close(ns);
+	unsetenv("WOOF_ENGINE");
+	tu_assert_ok(woof_ns_open(d1, &ns));			/* refused opens were not kept */
+	tu_assert_rc(woof_ns_engine(ns), WOOF_ENGINE_USER);
+	woof_ns_close(ns);
+	tu_assert_rc(woof_ns_engine(tu_ns), tu_kernel() ? WOOF_ENGINE_KERNEL : WOOF_ENGINE_USER);
 }
 
 /* ---- backpressure (the trigger path) ------------------------------------------ */

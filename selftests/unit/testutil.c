@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,6 +65,64 @@ char *tu_make_dir(void)
 	return tmpl;
 }
 
+bool tu_kernel(void)
+{
+	const char *k = getenv("WOOF_TEST_KERNEL");
+
+	return k && *k == '1';
+}
+
+/*
+ * WOOF_TEST_KERNEL=1: serve @dir with woof.ko (NS_MOUNT, as root, device
+ * mode 0666 so that tests that drop privileges can still reach it) under
+ * the name of its last path component; tu_cleanup() unmounts it.
+ */
+static char *mounted[TU_MAX_DIRS];
+static int n_mounted;
+
+static void kernel_mount(const char *dir)
+{
+	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	struct woof_ns_mount m;
+	int ctl, dfd, rc;
+
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.mode = 0666;
+	cr_assert(strlen(base) <= WOOF_NS_NAME_MAX, "namespace name %s too long", base);
+	strcpy(m.name, base);
+	ctl = open(WOOF_CONTROL_DEV, O_RDWR | O_CLOEXEC);
+	cr_assert(ctl >= 0, "WOOF_TEST_KERNEL=1 but %s: %s", WOOF_CONTROL_DEV, strerror(errno));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert(dfd >= 0, "open %s: %s", dir, strerror(errno));
+	m.dirfd = dfd;
+	rc = ioctl(ctl, WOOF_IOC_NS_MOUNT, &m);
+	cr_assert(rc == 0, "NS_MOUNT %s as %s: %s", dir, base, strerror(errno));
+	close(dfd);
+	close(ctl);
+	if (n_mounted < TU_MAX_DIRS)
+		mounted[n_mounted++] = strdup(m.name);
+}
+
+static void kernel_umount_all(void)
+{
+	struct woof_ns_umount u;
+	int ctl = open(WOOF_CONTROL_DEV, O_RDWR | O_CLOEXEC);
+
+	for (int i = 0; i < n_mounted; i++) {
+		memset(&u, 0, sizeof(u));
+		u.size = sizeof(u);
+		u.flags = WOOF_UMOUNT_DETACH;
+		strcpy(u.name, mounted[i]);
+		if (ctl >= 0 && ioctl(ctl, WOOF_IOC_NS_UMOUNT, &u) < 0 && errno != ENOENT)
+			fprintf(stderr, "testutil: NS_UMOUNT %s: %s\n", mounted[i], strerror(errno));
+		free(mounted[i]);
+	}
+	n_mounted = 0;
+	if (ctl >= 0)
+		close(ctl);
+}
+
 char *tu_make_ns(struct woof_ns **nsp)
 {
 	char *dir = tu_make_dir();
@@ -71,9 +130,15 @@ char *tu_make_ns(struct woof_ns **nsp)
 
 	rc = woof_ns_init(dir, 0);
 	cr_assert(rc == 0, "woof_ns_init(%s): %s", dir, tu_err(rc));
+	if (tu_kernel())
+		kernel_mount(dir);
 	if (nsp) {
 		rc = woof_ns_open(dir, nsp);
 		cr_assert(rc == 0, "woof_ns_open(%s): %s", dir, tu_err(rc));
+		/* the kernel run must not pass on the user-space engine */
+		if (tu_kernel())
+			cr_assert(woof_ns_engine(*nsp) == WOOF_ENGINE_KERNEL,
+				  "WOOF_TEST_KERNEL=1 but %s is on the user-space engine", dir);
 	}
 	return dir;
 }
@@ -95,6 +160,7 @@ void tu_cleanup(void)
 
 	if (made_by != getpid())
 		return;
+	kernel_umount_all();
 	for (int i = 0; i < n_made_dirs; i++) {
 		if (keep && *keep == '1')
 			fprintf(stderr, "testutil: kept %s\n", made_dirs[i]);

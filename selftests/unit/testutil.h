@@ -6,7 +6,9 @@
  * a fresh namespace directory: under $WOOF_TEST_NS_ROOT when it is set (so
  * the same suite can run on a mounted, kernel-served namespace), else a new
  * mktemp -d directory under /tmp. Directories made here are removed when the
- * test ends unless WOOF_TEST_KEEP=1.
+ * test ends unless WOOF_TEST_KEEP=1. With WOOF_TEST_KERNEL=1 (the 'unit-kernel'
+ * VM test) every namespace of tu_make_ns() is mounted with woof.ko, so the
+ * same suites run on the kernel engine.
  *
  * Also here: running child processes with a deadline, MAP_SHARED anonymous
  * memory for children to report into, a clock, a checksum, a small PRNG, and
@@ -34,8 +36,16 @@ extern struct woof_ns *tu_ns;
 
 /* A fresh, empty directory; removed by tu_cleanup(). Never NULL. */
 char *tu_make_dir(void);
-/* A fresh directory made a namespace (woof_ns_init) and opened. */
+/*
+ * A fresh directory made a namespace (woof_ns_init) and opened. With
+ * WOOF_TEST_KERNEL=1 it is also mounted with woof.ko (needs root and the
+ * module), and opening it asserts that the kernel engine serves it.
+ */
 char *tu_make_ns(struct woof_ns **nsp);
+/* WOOF_TEST_KERNEL=1: namespaces of tu_make_ns() are served by woof.ko. */
+bool tu_kernel(void);
+/* Skip the running test on the kernel engine, saying why. */
+#define tu_skip_kernel(why) do { if (tu_kernel()) tu_skip("kernel engine: " why); } while (0)
 /* Remove every directory made by this process (unless WOOF_TEST_KEEP=1). */
 void tu_cleanup(void);
 

@@ -290,6 +290,8 @@ int status_read(struct woof_ns *ns, struct status_file *s)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	/* dispatcherd rewrites it in place under an exclusive lock: read a whole version */
+	flock(fileno(f), LOCK_SH);
 	if (getline(&line, &cap, f) < 0 ||
 	    sscanf(line, "woof-dispatcherd-status %u", &s->version) != 1) {
 		err = ferror(f) ? -EIO : -EBADMSG;

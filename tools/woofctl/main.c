@@ -22,7 +22,7 @@ static int cmd_help(struct woofctl *ctx, int argc, char **argv);
 /* ---- the tables ------------------------------------------------------------------ */
 
 static const struct woofctl_object objects[] = {
-	{ "ns", "namespace", "namespaces: directories that hold WOOFs" },
+	{ "ns", "namespace", "namespaces: directories that hold WOOFs (and woof.ko's mounts)" },
 	{ "woof", NULL, "WOOFs: append-only logs of fixed-size elements" },
 	{ "handler", NULL, "handlers: the programs puts name, run by dispatcherd" },
 	{ "trigger", NULL, "triggers: puts that named a handler, and what became of them" },
@@ -33,6 +33,31 @@ static const struct woofctl_cmd commands[] = {
 	  "make DIR a namespace (create it if missing)",
 	  "Creates DIR (one level) if it does not exist and its .woof/ bookkeeping\n"
 	  "directory. Running it on a namespace again changes nothing.\n" },
+
+	{ "ns", "mount", cmd_ns_mount, "DIR NAME [--mode MODE] [--owner USER] [--group GROUP]",
+	  "serve the namespace DIR through woof.ko as /dev/woof/NAME",
+	  "  --mode MODE    permission bits of /dev/woof/NAME, octal (default 0600)\n"
+	  "  --owner USER   its owner, a name or a number (default: the caller)\n"
+	  "  --group GROUP  its group, a name or a number (default: the caller's)\n"
+	  "Needs CAP_SYS_ADMIN (root) and woof.ko loaded. NAME: 1..63 characters\n"
+	  "of [A-Za-z0-9_.-], not starting with '.' or '-', not \"control\". Every\n"
+	  "file operation in DIR later runs with the credentials of the mounter;\n"
+	  "other users are checked against the device node's owner, group, mode.\n" },
+
+	{ "ns", "umount", cmd_ns_umount, "NAME [--detach]",
+	  "stop serving the namespace NAME; /dev/woof/NAME goes away",
+	  "  --detach   unmount even while descriptors of the namespace or of its\n"
+	  "             WOOFs are open: they fail with ENODEV from then on\n"
+	  "Without --detach a namespace in use is not unmounted (exit 1). The\n"
+	  "files stay as they are, usable by the user-space engine. Needs\n"
+	  "CAP_SYS_ADMIN (root).\n" },
+
+	{ "ns", "ls", cmd_ns_ls, "",
+	  "list the namespaces woof.ko serves",
+	  "One line per mounted namespace: its name, device numbers, the mode,\n"
+	  "owner and group of /dev/woof/NAME, the WOOFs the kernel serves in it,\n"
+	  "the open descriptors (users), and its directory. Prints nothing when\n"
+	  "none is mounted. Needs woof.ko loaded, not root.\n" },
 
 	{ "woof", "create", cmd_woof_create,
 	  "NAME --element-size N --history N [--durable] [--excl|--reset]",
@@ -129,6 +154,26 @@ static const struct woofctl_cmd commands[] = {
 	  "limits, and which limits this host does not enforce and why - and the\n"
 	  "trigger log's latest trigger, done_floor and backlog. Exit status 0 also\n"
 	  "when no dispatcherd runs; 1 when something cannot be read.\n" },
+
+	{ "features", NULL, cmd_features, "",
+	  "show the API and format version and the features of the loaded woof.ko",
+	  "Asks /dev/woof/control (WOOF_IOC_VERSION): a line with the API and\n"
+	  "format versions and the namespaces mounted, then the feature bits the\n"
+	  "module offers by name, one per line (WOOF_FEAT_NS, ...); a bit this\n"
+	  "woofctl has no name for is shown as \"bit N\". Exit 1 when woof.ko is\n"
+	  "not loaded.\n" },
+
+	{ "monitor", NULL, cmd_monitor, "[-n COUNT] [--timeout SEC]",
+	  "print woof.ko's events: namespaces mounted, WOOFs created, overruns",
+	  "  -n, --count N    stop after N events\n"
+	  "  --timeout SEC    stop after SEC seconds (exit 1 if -n N events were\n"
+	  "                   not seen by then)\n"
+	  "Listens to the generic netlink family \"woof\" (group \"events\") and\n"
+	  "prints one line per event: mounted, unmounted, created, removed,\n"
+	  "overrun, with the namespace, the WOOF and what the event carries.\n"
+	  "With -j, one JSON object per line (JSON Lines). Runs until SIGINT,\n"
+	  "SIGTERM or SIGHUP (exit 0). Once it listens it says so on stderr.\n"
+	  "Needs woof.ko loaded, not root.\n" },
 
 	{ "version", NULL, cmd_version, "",
 	  "print the versions of woofctl and libwoof", NULL },

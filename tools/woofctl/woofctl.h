@@ -204,6 +204,22 @@ int cmd_handler_info(struct woofctl *ctx, int argc, char **argv);
 int cmd_trigger_ls(struct woofctl *ctx, int argc, char **argv);
 int cmd_logs(struct woofctl *ctx, int argc, char **argv);
 int cmd_status(struct woofctl *ctx, int argc, char **argv);
+int cmd_ns_mount(struct woofctl *ctx, int argc, char **argv);
+int cmd_ns_umount(struct woofctl *ctx, int argc, char **argv);
+int cmd_ns_ls(struct woofctl *ctx, int argc, char **argv);
+int cmd_features(struct woofctl *ctx, int argc, char **argv);
+int cmd_monitor(struct woofctl *ctx, int argc, char **argv);
+
+/* ---- cmd-kmod.c: /dev/woof/control ------------------------------------------------ */
+
+/*
+ * kmod_control_open() - open /dev/woof/control (read-only is enough for
+ * every ioctl of it). Prints an error - "not found: load woof.ko" when the
+ * module is not loaded - and returns EXIT_FAIL, or EXIT_OK with *@fdp set.
+ */
+int kmod_control_open(int *fdp);
+/* Whether @name is a valid namespace name for woof.ko (uapi woof.h). */
+bool kmod_ns_name_ok(const char *name);
 
 /* ---- cmd-trigger.c: dispatcherd's records, shared by handler/trigger/logs -- */
 

@@ -59,7 +59,9 @@
 #define WOOF_STATE_REMOVED	(1U << 1)
 /*
  * The file is served by woof.ko: only the kernel appends. The user-space
- * engine refuses to append to a file with this bit set.
+ * engine refuses to append to a file with this bit set while a loaded
+ * woof.ko serves its directory; a bit left behind by a crash (no module
+ * serves the directory) is cleared by the next user-space append.
  */
 #define WOOF_STATE_KERNEL	(1U << 2)
 
@@ -330,7 +332,7 @@ struct woof_log_chunk {
  *                       read() delivers struct woof_trigger_record
  *   a WOOF fd           returned by CREATE and OPEN; mmap (read-only, the
  *                       file in this format), ioctls APPEND, APPEND_BATCH,
- *                       WAIT; read() and poll() for new elements
+ *                       WAIT, SET_FLAGS; read() and poll() for new elements
  *   genetlink "woof"    events (namespace mounted/unmounted, WOOF created/
  *                       removed, overruns) on the multicast group "events"
  *
@@ -369,6 +371,7 @@ struct woof_log_chunk {
 #define WOOF_FEAT_BACKPRESSURE	(1ULL << 7)	/* appends wait for PENDING slots / a full log */
 #define WOOF_FEAT_GENL		(1ULL << 8)	/* generic netlink family "woof", events */
 #define WOOF_FEAT_TRACE		(1ULL << 9)	/* tracepoints woof:woof_append, woof_trigger* */
+#define WOOF_FEAT_SET_FLAGS	(1ULL << 10)	/* SET_FLAGS on WOOF fds */
 
 /* ---- /dev/woof/control ---- */
 
@@ -596,6 +599,22 @@ struct woof_wait {
 	__u64 reserved[2];	/* 0 */
 };
 
+/*
+ * WOOF_IOC_SET_FLAGS: set @set and clear @clear among the WOOF's persistent
+ * WOOF_F_* flags (woof_set_durable()); the header is written to stable
+ * storage before it returns. Needs a WOOF fd open for appending (-EBADF).
+ * @old returns the flags before the change.
+ */
+struct woof_set_flags {
+	__u32 size;		/* sizeof(struct woof_set_flags) */
+	__u32 flags;		/* 0 */
+	__u32 set;		/* WOOF_F_* */
+	__u32 clear;		/* WOOF_F_*, disjoint from @set */
+	__u32 old;		/* out */
+	__u32 reserved0;	/* 0 */
+	__u64 reserved[2];	/* 0 */
+};
+
 /* ---- generic netlink: the family "woof" ---- */
 
 /*
@@ -654,6 +673,7 @@ enum woof_genl_attr {
 #define WOOF_IOC_APPEND		_IOWR(WOOF_IOC_TYPE, 0x20, struct woof_append)
 #define WOOF_IOC_APPEND_BATCH	_IOWR(WOOF_IOC_TYPE, 0x21, struct woof_append_batch)
 #define WOOF_IOC_WAIT		_IOWR(WOOF_IOC_TYPE, 0x22, struct woof_wait)
+#define WOOF_IOC_SET_FLAGS	_IOWR(WOOF_IOC_TYPE, 0x23, struct woof_set_flags)
 
 /* ---- layout asserts ----------------------------------------------------- */
 
@@ -730,6 +750,8 @@ WOOF_STATIC_ASSERT(sizeof(struct woof_append_batch) == 64, "woof_append_batch si
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append_batch, count) == 32, "batch count");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append_batch, first_seq) == 40, "batch first_seq");
 WOOF_STATIC_ASSERT(sizeof(struct woof_wait) == 48, "woof_wait size");
+WOOF_STATIC_ASSERT(sizeof(struct woof_set_flags) == 40, "woof_set_flags size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_set_flags, old) == 16, "set_flags old");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_wait, latest) == 24, "woof_wait latest");
 
 #endif /* _UAPI_LINUX_WOOF_H */
