@@ -273,6 +273,8 @@ extern const struct runtime_ops runtime_warm __attribute__((weak));
 /* rtcommon.c (zygote/warm): end a namespace's long-lived runtime processes
  * before its sandbox is closed; NULL when those runtimes are not built in. */
 void runtime_ns_close(struct nsd *n) __attribute__((weak));
+/* warm.c: send the requests this loop turn gave @n's warm workers */
+void runtime_warm_flush(struct nsd *n) __attribute__((weak));
 
 /* exec.c helpers shared with other runtimes */
 int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,

@@ -15,7 +15,7 @@
  *   env       WOOFC_DIR, WOOF_HANDLER, WOOF_CALL_WOOF, WOOF_CALL_SEQ,
  *             WOOF_CALL_TRIGGER, WOOF_CALL_ATTEMPT, WOOF_CALL_REDELIVERED,
  *             WOOF_CALL_FD, WOOF_CALL_SIZE, and PATH, HOME (the namespace),
- *             plus LANG, LC_ALL, TZ, LD_LIBRARY_PATH when dispatcherd has them
+ *             WOOF_NS_DEVICE when woof.ko serves the namespace, plus LANG, LC_ALL, TZ, LD_LIBRARY_PATH when dispatcherd has them
  *
  * Cost: one fork+exec of the program (0.8-0.9 ms for a dynamic glibc
  * program on the reference machine) plus the sandbox's clone flags.
@@ -90,6 +90,9 @@ int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,
 		       c->attempt > 1 ? "1" : "0");
 	ret |= env_add(envp, &k, max, &store, &store_len, "WOOF_CALL_FD", "3");
 	ret |= env_add(envp, &k, max, &store, &store_len, "WOOF_CALL_SIZE", num[3]);
+	if (sandbox_ns_woof_device(n->sns))	/* the kernel engine in the handler */
+		ret |= env_add(envp, &k, max, &store, &store_len, "WOOF_NS_DEVICE",
+			       sandbox_ns_woof_device(n->sns));
 	for (const char *const *p = pass; *p; p++) {
 		const char *v = getenv(*p);
 

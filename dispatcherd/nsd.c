@@ -1158,6 +1158,8 @@ void nsd_after_turn(struct nsd *n)
 	if (n->need_scan)
 		scan(n);
 	dispatch(n);
+	if (runtime_warm_flush)
+		runtime_warm_flush(n);
 	if (n->status_dirty && !n->status_op.busy) {
 		uint64_t now = now_mono_ns();
 		int ret;

@@ -188,6 +188,9 @@ static int runner_env(struct nsd *n, const char *handler, char **envp, size_t ma
 	ret |= env_put(envp, &k, max, &store, &left, "HOME", n->path);
 	ret |= env_put(envp, &k, max, &store, &left, "WOOFC_DIR", n->path);
 	ret |= env_put(envp, &k, max, &store, &left, "WOOF_HANDLER", handler);
+	if (sandbox_ns_woof_device(n->sns))	/* the kernel engine in the handler */
+		ret |= env_put(envp, &k, max, &store, &left, "WOOF_NS_DEVICE",
+			       sandbox_ns_woof_device(n->sns));
 	/* the runner loads exactly dispatcherd's libwoof, then restores LD_PRELOAD */
 	ret |= env_put(envp, &k, max, &store, &left, "LD_PRELOAD", "/proc/self/fd/4");
 	/* bind every symbol at load: a zygote's children then start with no lazy binding */
@@ -416,14 +419,16 @@ static void deliver(struct rt_proc *p, const struct rt_rep *rep, int fd)
 /*
  * Reports waiting in the socket, without blocking: recvmsg(), as a report
  * may carry a descriptor (a zygote's spare). 0 at end of file, 1 when the
- * socket is empty. An RT_REP_OUTPUT report's bytes follow it in memory:
- * (const char *)(rep + 1), rep->len of them.
+ * socket is empty. A packet may hold several reports (runtime-proto.h).
+ * An RT_REP_OUTPUT report's bytes follow it in memory: (const char *)(rep
+ * + 1), rep->len of them.
  */
 static int drain(struct rt_proc *p)
 {
 	static union {
 		struct rt_rep rep;
-		char bytes[sizeof(struct rt_rep) + RT_OUTPUT_MAX];
+		char bytes[RT_PACKET_MAX > sizeof(struct rt_rep) + RT_OUTPUT_MAX
+			   ? RT_PACKET_MAX : sizeof(struct rt_rep) + RT_OUTPUT_MAX];
 	} in;
 
 	while (p->sock >= 0) {
@@ -452,15 +457,33 @@ static int drain(struct rt_proc *p)
 				close(fd);
 			return 0;
 		}
-		if ((mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || (size_t)r < sizeof(in.rep) ||
-		    (size_t)r != sizeof(in.rep) + (in.rep.type == RT_REP_OUTPUT ? in.rep.len : 0)) {
-			log_warn("%s: %s %s (pid %d): malformed report of %zd bytes", p->n->path,
-				 p->what, p->handler, (int)p->sc.pid, r);
+		if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) {
+			log_warn("%s: %s %s (pid %d): truncated report", p->n->path, p->what,
+				 p->handler, (int)p->sc.pid);
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		deliver(p, &in.rep, fd);
+		for (size_t off = 0, len; off < (size_t)r; off += RT_ALIGN(len)) {
+			const struct rt_rep *rep = (const struct rt_rep *)(in.bytes + off);
+
+			len = sizeof(*rep);
+			if (off + len <= (size_t)r && rep->type == RT_REP_OUTPUT &&
+			    rep->len <= RT_OUTPUT_MAX)
+				len += rep->len;
+			if (off + len > (size_t)r || (off && fd >= 0)) {
+				log_warn("%s: %s %s (pid %d): malformed report at byte %zu of %zd",
+					 p->n->path, p->what, p->handler, (int)p->sc.pid, off, r);
+				break;
+			}
+			/* a descriptor comes with a packet's single report */
+			deliver(p, rep, fd);
+			fd = -1;
+			if (!p->alive || p->sock < 0)
+				break;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	return 0;
 }
@@ -674,6 +697,62 @@ struct rt_pkt *rt_pkt_call(struct call *c, bool pipes, int *err)
 		}
 	}
 	return k;
+}
+
+int rt_proc_send_batch(struct rt_proc *p, struct rt_pkt **pkts, unsigned n)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < n;) {
+		struct rt_pkt *k;
+		size_t len = 0;
+		unsigned j = i;
+
+		/* a run of descriptor-free requests that fits one packet */
+		while (j < n && !pkts[j]->nfds &&
+		       (j == i || RT_ALIGN(len) + pkts[j]->len <= RT_PACKET_MAX)) {
+			len = (j == i ? 0 : RT_ALIGN(len)) + pkts[j]->len;
+			j++;
+		}
+		if (j <= i + 1) {
+			k = pkts[i];
+			pkts[i] = NULL;
+			j = i + 1;
+		} else {
+			k = malloc(sizeof(*k) + len);
+			if (k) {
+				size_t off = 0;
+
+				k->next = NULL;
+				k->nfds = 0;
+				k->len = len;
+				memset(k->data, 0, len);	/* the padding */
+				for (unsigned x = i; x < j; x++) {
+					off = x == i ? 0 : RT_ALIGN(off);
+					memcpy(k->data + off, pkts[x]->data, pkts[x]->len);
+					off += pkts[x]->len;
+				}
+			}
+			for (unsigned x = i; x < j; x++) {
+				rt_pkt_free(pkts[x]);
+				pkts[x] = NULL;
+			}
+			if (!k) {
+				ret = ret ? ret : -ENOMEM;
+				i = j;
+				continue;
+			}
+		}
+		i = j;
+		if (ret) {
+			rt_pkt_free(k);
+			continue;
+		}
+		ret = rt_proc_send_pkt(p, k);
+		if (ret)
+			rt_pkt_free(k);
+	}
+	return ret;
 }
 
 int rt_proc_send_call(struct rt_proc *p, struct call *c, bool pipes)

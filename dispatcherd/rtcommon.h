@@ -98,6 +98,14 @@ void rt_pkt_free(struct rt_pkt *k);
  * -errno (the runner is gone) and @k is still the caller's.
  */
 int rt_proc_send_pkt(struct rt_proc *p, struct rt_pkt *k);
+/*
+ * Send @n packets of one request each, in order, joining runs of them
+ * that carry no descriptors into packets of several (runtime-proto.h).
+ * Takes every packet (the array's entries become NULL); returns 0 or the
+ * first error (the packets after it are dropped: the caller gets its calls
+ * back when the process's exit is seen).
+ */
+int rt_proc_send_batch(struct rt_proc *p, struct rt_pkt **pkts, unsigned n);
 /* rt_pkt_call() + rt_proc_send_pkt(), for a call being started now. */
 int rt_proc_send_call(struct rt_proc *p, struct call *c, bool pipes);
 /* Send a bare request (RT_REQ_KILL of call @id, or of child @pid). */

@@ -10,6 +10,11 @@
  * the same tree: the structs travel as they are, no byte-order or padding
  * games (the magic word catches a stale runner binary).
  *
+ * A packet holds one message or several (batches): each a header (struct
+ * rt_req / struct rt_rep) and the bytes it says follow, the next one
+ * starting at the next multiple of 8 bytes (RT_ALIGN); at most
+ * RT_PACKET_MAX bytes. Only a packet of one message carries descriptors.
+ *
  *   dispatcherd -> runner
  *     RT_REQ_CALL  struct rt_req, then the element (RT_F_INLINE) or, for
  *                  elements over RT_INLINE_MAX, the element on a passed fd
@@ -53,6 +58,8 @@
 
 /* Elements up to this size travel inside the request packet. */
 #define RT_INLINE_MAX	(64U * 1024U)
+/* Messages in a packet start at multiples of 8 bytes. */
+#define RT_ALIGN(x)	(((x) + 7U) & ~(size_t)7U)
 
 enum rt_type {
 	RT_REQ_CALL = 1,
@@ -66,6 +73,8 @@ enum rt_type {
 
 /* Output bytes in one RT_REP_OUTPUT packet. */
 #define RT_OUTPUT_MAX	(16U * 1024U)
+/* The largest packet either side sends (a request with the largest inline element). */
+#define RT_PACKET_MAX	(sizeof(struct rt_req) + RT_INLINE_MAX)
 
 #define RT_F_INLINE	(1U << 0)	/* the element follows the header */
 #define RT_F_ELFD	(1U << 1)	/* the element is on the last passed fd */
@@ -100,5 +109,8 @@ struct rt_rep {
 	uint32_t len;		/* OUTPUT: bytes that follow this header */
 	char msg[240];		/* READY: the reason when err != 0 */
 };
+
+_Static_assert(sizeof(struct rt_req) % 8 == 0, "rt_req keeps batched records aligned");
+_Static_assert(sizeof(struct rt_rep) % 8 == 0, "rt_rep keeps batched records aligned");
 
 #endif

@@ -99,10 +99,18 @@ void sbx_ns_cgroup_name(const char *ns_dir, const char *ns_name, char *buf, size
  * Build the handler's root in the calling process's (new, private) mount
  * namespace and pivot into it (sandbox-mount.c). Runs in a holder process.
  * @ns_dir is canonical; @alias (NULL if none) is the path the caller used
- * for it (through a symlink): the directory appears at both.
+ * for it (through a symlink): the directory appears at both. @woofdev
+ * (NULL if none) is the namespace's device node /dev/woof/<ns>, bound at
+ * the same path in the new /dev.
  * On failure returns -errno and sets *step to a short name of what failed.
  */
-int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const char **step);
+int sbx_build_root(const char *ns_dir, const char *alias, const char *woofdev, size_t tmp_size,
+		   const char **step);
+
+/* The path of the device node through which woof.ko serves @ns_dir
+ * (/dev/woof/<ns>, found by its device number): 1 and @path, 0 if not
+ * served, -errno. @woofdev of sbx_build_root(): bound at that path. */
+int sbx_woof_dev_path(const char *ns_dir, char *path, size_t len);
 
 /* Test hooks (selftests only): restrict the namespace types a holder gets. */
 #define SBX_NS_MOUNT	0x1u

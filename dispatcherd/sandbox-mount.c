@@ -9,12 +9,17 @@
  * namespace, a size-limited /tmp tmpfs, and the namespace directory at its
  * own absolute path, read-write - the only host directory a handler can
  * write. Nothing else of the host (no /home, /var, /run, /sys, no other
- * namespace's directory) exists in that tree. All sources are cloned with
- * open_tree() before anything is covered, so the namespace directory
- * itself can serve as the staging mount point.
+ * namespace's directory) exists in that tree. When woof.ko serves the
+ * namespace, its device node /dev/woof/<ns> is bound at the same path, so
+ * libwoof in the handler uses the kernel engine ($WOOF_NS_DEVICE names it);
+ * /dev/woof/control is not (its NS_LIST would show every namespace's name
+ * and directory, and the device filter denies it anyway). All sources are
+ * cloned with open_tree() before anything is covered, so the namespace
+ * directory itself can serve as the staging mount point.
  */
 #include "sandbox-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +27,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <linux/woof.h>
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -101,9 +109,39 @@ static int mkdir_p_at(int rootfd, const char *rel)
 	return 0;
 }
 
-int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const char **step)
+int sbx_woof_dev_path(const char *ns_dir, char *path, size_t len)
 {
-	int sysfd[NSYS], devfd[NDEV], nsfd = -1, aliasfd = -1, rootfd = -1, ddir = -1;
+	struct sbx_devnum d = { 0, 0 };
+	int ret = sbx_dev_woof_lookup(ns_dir, &d);
+	if (ret <= 0)
+		return ret;
+	DIR *dir = opendir(WOOF_DEV_DIR);
+	if (!dir)
+		return -errno;
+	struct dirent *de;
+	ret = 0;
+	while ((de = readdir(dir))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "control"))
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISCHR(st.st_mode) || major(st.st_rdev) != d.major || minor(st.st_rdev) != d.minor)
+			continue;
+		if ((size_t)snprintf(path, len, "%s/%s", WOOF_DEV_DIR, de->d_name) >= len) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		ret = 1;
+		break;
+	}
+	closedir(dir);
+	return ret;
+}
+
+int sbx_build_root(const char *ns_dir, const char *alias, const char *woofdev, size_t tmp_size,
+		   const char **step)
+{
+	int sysfd[NSYS], devfd[NDEV], nsfd = -1, aliasfd = -1, rootfd = -1, ddir = -1, wdfd = -1;
 	char link[NSYS][256];
 	char path[PATH_MAX + 16];
 	int err = 0;
@@ -143,6 +181,11 @@ int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const
 	if (devfd[0] < 0) {
 		errno = ENODEV;
 		FAIL("clone /dev/null");
+	}
+	if (woofdev) {
+		wdfd = sys_open_tree(AT_FDCWD, woofdev, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (wdfd < 0)
+			FAIL("clone the namespace's woof device (open_tree /dev/woof/<ns>)");
 	}
 	nsfd = sys_open_tree(AT_FDCWD, ns_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (nsfd < 0)
@@ -192,6 +235,21 @@ int sbx_build_root(const char *ns_dir, const char *alias, size_t tmp_size, const
 			FAIL("attach a device node (move_mount)");
 		if (sys_setattr(ddir, dev_nodes[i], 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0)
 			FAIL("restrict a device node mount (mount_setattr)");
+	}
+	if (woofdev) {
+		/* /dev/woof/<ns>, and nothing else of /dev/woof */
+		const char *base = strrchr(woofdev, '/') + 1;
+		if (mkdirat(ddir, "woof", 0755) < 0)
+			FAIL("create /dev/woof");
+		snprintf(path, sizeof path, "woof/%s", base);
+		int f = openat(ddir, path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (f < 0)
+			FAIL("create the woof device's mount point");
+		close(f);
+		if (sys_move_mount(wdfd, ddir, path) < 0)
+			FAIL("attach the namespace's woof device (move_mount)");
+		if (sys_setattr(ddir, path, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0)
+			FAIL("restrict the woof device mount (mount_setattr)");
 	}
 	static const char *const dlinks[][2] = {
 		{ "fd", "/proc/self/fd" },
@@ -273,6 +331,8 @@ out:
 		close(nsfd);
 	if (aliasfd >= 0)
 		close(aliasfd);
+	if (wdfd >= 0)
+		close(wdfd);
 	if (ddir >= 0)
 		close(ddir);
 	if (rootfd >= 0)

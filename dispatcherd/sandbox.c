@@ -198,6 +198,7 @@ struct sandbox_ns {
 	char name[128];
 	char dir[PATH_MAX];	/* canonical */
 	char alias[PATH_MAX];	/* as the caller gave it, if that differs ("" if not) */
+	char woofdev[128];	/* /dev/woof/<ns> when woof.ko serves dir ("" if not) */
 	struct sandbox_limits lim;
 	enum sbx_mode mode;
 	bool switch_user;
@@ -317,7 +318,8 @@ static int holder_main(void *arg)
 		}
 	}
 	if (!err && ha->mount)
-		err = sbx_build_root(sns->dir, sns->alias[0] ? sns->alias : NULL, sns->tmp_size, &step);
+		err = sbx_build_root(sns->dir, sns->alias[0] ? sns->alias : NULL,
+				     sns->woofdev[0] ? sns->woofdev : NULL, sns->tmp_size, &step);
 	if (!err && ha->uts) {
 		step = "sethostname";
 		size_t n = strlen(sns->name);
@@ -963,6 +965,11 @@ const char *sandbox_ns_cgroup(const struct sandbox_ns *sns)
 	return sns && sns->cgfd >= 0 ? sns->cgpath : "";
 }
 
+const char *sandbox_ns_woof_device(const struct sandbox_ns *sns)
+{
+	return sns && sns->woofdev[0] ? sns->woofdev : NULL;
+}
+
 static int open_ns_cgroup(struct sandbox_ns *sns, const struct sandbox_caps *caps)
 {
 	int rootfd = open(caps->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1139,6 +1146,9 @@ static int ns_open_why(const struct sandbox_caps *caps, const char *ns_dir, cons
 				memcpy(sns->alias, given, gl + 1);
 		}
 	}
+	/* Served by woof.ko: handlers get its device node (the kernel engine). */
+	if (sbx_woof_dev_path(sns->dir, sns->woofdev, sizeof sns->woofdev) <= 0)
+		sns->woofdev[0] = '\0';
 	snprintf(sns->name, sizeof sns->name, "%s", ns_name);
 	if (lim)
 		sns->lim = *lim;

@@ -111,6 +111,10 @@ int sandbox_ns_open(const struct sandbox_caps *caps, const char *ns_dir,
 		    struct sandbox_ns **out);
 /* The namespace's cgroup directory, "" if it has none. */
 const char *sandbox_ns_cgroup(const struct sandbox_ns *sns);
+/* The namespace's device node /dev/woof/<ns>, which handlers see at that
+ * path, when woof.ko served the directory at sandbox_ns_open(); else NULL.
+ * Handlers get it as $WOOF_NS_DEVICE (libwoof's kernel engine). */
+const char *sandbox_ns_woof_device(const struct sandbox_ns *sns);
 /* Kill the holder (and with it every call still running in the
  * namespace) and remove the namespace's idle cgroups. */
 void sandbox_ns_close(struct sandbox_ns *sns);

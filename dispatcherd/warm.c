@@ -49,9 +49,10 @@
  * workers load the new file.
  *
  * Cost per call (dispatcherd's side): a copy of the element from the spool
- * ring (spool.c), one send and one recvmsg (several answers per wake-up
- * when calls are pipelined), one more recvmsg per output packet; a stat of
- * NAME.so at most once a second.
+ * ring (spool.c) into its request; one send per worker and loop turn for
+ * all the requests the turn made (runtime_warm_flush); one recvmsg per
+ * answer (several answers per wake-up when calls are pipelined), one more
+ * per output packet; a stat of NAME.so at most once a second.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,8 @@ struct worker {
 	struct loop_op out_op[2];	/* POLL_ADD on them */
 	struct wcall *fhead, *ftail;	/* calls sent to it, oldest (being served) first */
 	unsigned inflight;
+	struct rt_pkt *pend[WARM_DEPTH];	/* requests to send at the end of the loop turn */
+	unsigned npend;
 	bool retired;			/* no new calls: shut down when idle */
 	bool gone;			/* exited and accounted for */
 	uint64_t served;
@@ -114,6 +117,7 @@ struct wcall {
 
 static struct pool *pools;
 static char iobuf[CALL_IOBUF];
+static bool flush_due;		/* some worker has requests in pend[] */
 
 static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd);
 static void warm_exited(struct rt_proc *p, const siginfo_t *si);
@@ -242,6 +246,8 @@ static void worker_maybe_free(struct worker *w)
 
 	if (!w->gone || !rt_proc_idle(&w->p) || w->out_op[0].busy || w->out_op[1].busy)
 		return;
+	for (unsigned i = 0; i < w->npend; i++)
+		rt_pkt_free(w->pend[i]);
 	worker_unlink(w);
 	rt_proc_free(&w->p);
 	free(w);
@@ -455,7 +461,6 @@ static void pool_dispatch(struct pool *pl)
 	while (pl->qhead) {
 		struct worker *w = NULL;
 		struct wcall *wc;
-		int ret;
 
 		for (struct worker *x = pl->workers; x; x = x->next)
 			if (!x->retired && !x->gone && x->p.alive && x->inflight < WARM_DEPTH &&
@@ -465,24 +470,47 @@ static void pool_dispatch(struct pool *pl)
 			return;
 		wc = pl->qhead;
 		queue_remove(pl, wc);
-		ret = rt_proc_send_pkt(&w->p, wc->pkt);
-		if (!ret)
-			wc->pkt = NULL;	/* the channel's now */
-		if (ret) {
-			/* it died and the ring has not said so yet: put the call back, try another */
-			log_warn("%s: handler %s: sending trigger %llu to warm worker pid %d: %s",
-				 pl->n->path, pl->handler, (unsigned long long)wc->c->tseq,
-				 (int)w->p.sc.pid, strerror(-ret));
-			wc->qnext = pl->qhead;
-			pl->qhead = wc;
-			if (!pl->qtail)
-				pl->qtail = wc;
-			wc->queued = true;
-			worker_retire(w);
-			continue;
-		}
+		/* sent at the end of this loop turn, with the others for this worker */
+		w->pend[w->npend++] = wc->pkt;
+		wc->pkt = NULL;
+		flush_due = true;
 		flight_push(w, wc);
 	}
+}
+
+/*
+ * End of a loop turn (nsd_after_turn): each worker's new requests go out,
+ * several to a packet - one send per worker and turn instead of one per
+ * call. A worker that cannot take them is dying: it is killed, and its
+ * exit puts its calls back in the queue.
+ */
+void runtime_warm_flush(struct nsd *n)
+{
+	bool left = false;
+
+	if (!flush_due)
+		return;
+	for (struct pool *pl = pools; pl; pl = pl->next) {
+		for (struct worker *w = pl->workers; w; w = w->next) {
+			int ret;
+
+			if (!w->npend)
+				continue;
+			if (pl->n != n) {
+				left = true;
+				continue;
+			}
+			ret = rt_proc_send_batch(&w->p, w->pend, w->npend);
+			w->npend = 0;
+			if (ret && !w->gone) {
+				log_warn("%s: handler %s: sending calls to warm worker pid %d: %s",
+					 n->path, pl->handler, (int)w->p.sc.pid, strerror(-ret));
+				worker_retire(w);
+				rt_proc_kill(&w->p);
+			}
+		}
+	}
+	flush_due = left;
 }
 
 /* Calls of a retired pool go to its successor (or fail when there is none). */
@@ -632,6 +660,10 @@ static void warm_exited(struct rt_proc *p, const siginfo_t *si)
 	for (int i = 0; i < 2; i++)
 		if (w->fd[i] >= 0 && !read_output(w, i))
 			close_output(w, i);
+	/* requests it never got: requeue_flight() makes them again */
+	for (unsigned i = 0; i < w->npend; i++)
+		rt_pkt_free(w->pend[i]);
+	w->npend = 0;
 	if (!w->retired)
 		pl->live--;
 	w->retired = true;

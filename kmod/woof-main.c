@@ -44,7 +44,7 @@ static struct class *woof_class;
 #define WOOF_FEATURES (WOOF_FEAT_NS | WOOF_FEAT_WOOF | WOOF_FEAT_MMAP | WOOF_FEAT_APPEND | \
 		       WOOF_FEAT_BATCH | WOOF_FEAT_WAIT | WOOF_FEAT_TRIGGERS |	  \
 		       WOOF_FEAT_BACKPRESSURE | WOOF_FEAT_GENL | WOOF_FEAT_TRACE |	  \
-		       WOOF_FEAT_SET_FLAGS)
+		       WOOF_FEAT_SET_FLAGS | WOOF_FEAT_NS_STAT)
 
 u64 woof_features(void)
 {
@@ -321,6 +321,39 @@ static long woof_ioc_remove(struct woof_nsdev *ns, struct file *file, void __use
 	return ret;
 }
 
+/*
+ * NS_STAT: the directory this device serves, by device and inode as
+ * stat(2) reports them (vfs_getattr, with the mounter's credentials like
+ * every operation on the directory), so a process that sees the directory
+ * under another path or in another mount namespace can tell it is this one.
+ */
+static long woof_ioc_ns_stat(struct woof_nsdev *ns, void __user *arg)
+{
+	const struct cred *old;
+	struct woof_ns_stat a;
+	struct kstat st;
+	long ret;
+
+	ret = woof_copy_in(&a, sizeof(a), arg);
+	if (ret)
+		return ret;
+	if (a.flags || a.reserved[0] || a.reserved[1] || a.reserved[2] || a.reserved[3])
+		return -EINVAL;
+	old = override_creds(ns->cred);
+	ret = vfs_getattr(&ns->dir, &st, STATX_INO, AT_STATX_SYNC_AS_STAT);
+	revert_creds(old);
+	if (ret)
+		return ret;
+	a.dir_dev_major = MAJOR(st.dev);
+	a.dir_dev_minor = MINOR(st.dev);
+	a.dir_ino = st.ino;
+	a.dev_major = MAJOR(ns->dev.devt);
+	a.dev_minor = MINOR(ns->dev.devt);
+	memset(a.name, 0, sizeof(a.name));
+	strscpy(a.name, ns->name, sizeof(a.name));
+	return woof_copy_out(arg, &a, sizeof(a));
+}
+
 static long woof_ioc_version(void __user *arg);
 
 static long woof_ns_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -350,6 +383,8 @@ static long woof_ns_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return woof_ioc_trigger_claim(ns, uarg);
 	case WOOF_IOC_TRIGGER_INFO:
 		return woof_ioc_trigger_info(ns, uarg);
+	case WOOF_IOC_NS_STAT:
+		return woof_ioc_ns_stat(ns, uarg);
 	default:
 		return -ENOIOCTLCMD;
 	}

@@ -33,7 +33,7 @@ static struct woof_ns *ns_dflt;		/* holds a reference */
  * inode (not by path: the module reports paths as this process sees them,
  * and two paths may name one directory).
  */
-int ns_kernel_lookup(dev_t dev, ino_t ino, char *name, size_t name_len, dev_t *rdev)
+static int ns_control_lookup(dev_t dev, ino_t ino, char *name, size_t name_len, dev_t *rdev)
 {
 	struct woof_ns_info *info = NULL;
 	struct woof_ns_list l;
@@ -91,15 +91,98 @@ out:
 	return ret;
 }
 
-/* Open /dev/woof/@name, which must be the device @rdev; -errno on failure. */
+/*
+ * The namespace device named by $WOOF_NS_DEVICE, for processes that have it
+ * but not /dev/woof/control: dispatcherd gives its sandboxed handlers
+ * their namespace's /dev/woof/<ns> and sets the variable to that path.
+ * It counts only when WOOF_IOC_NS_STAT on it says it serves the directory
+ * @dev/@ino (by device and inode, so the path the process knows the
+ * directory by does not matter, and other namespaces keep the user-space
+ * engine) and the node is the device the module says it is. 1 (with
+ * @name, @rdev), 0 when it does not serve that directory (or the variable
+ * is unset, or the module predates NS_STAT), -errno.
+ */
+static int ns_env_lookup(dev_t dev, ino_t ino, char *name, size_t name_len, dev_t *rdev)
+{
+	const char *path = getenv("WOOF_NS_DEVICE");
+	struct woof_ns_stat s;
+	struct stat st;
+	int fd, ret;
+
+	if (!path || !*path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENXIO || errno == ENODEV ? 0 : -errno;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+		ret = 0;		/* not a namespace device */
+		goto out;
+	}
+	ret = kernel_ioctl(fd, WOOF_IOC_NS_STAT, &s);
+	if (ret) {
+		/* not a woof device, an old module, or unmounted: not served */
+		ret = ret == -ENOTTY || ret == -EINVAL || ret == -ENODEV ? 0 : ret;
+		goto out;
+	}
+	s.name[sizeof(s.name) - 1] = 0;
+	if (makedev(s.dir_dev_major, s.dir_dev_minor) != dev || s.dir_ino != (uint64_t)ino ||
+	    makedev(s.dev_major, s.dev_minor) != st.st_rdev || !s.name[0]) {
+		ret = 0;
+		goto out;
+	}
+	if (name) {
+		if (strlen(s.name) + 1 > name_len) {
+			ret = -ENAMETOOLONG;
+			goto out;
+		}
+		strcpy(name, s.name);
+	}
+	if (rdev)
+		*rdev = st.st_rdev;
+	ret = 1;
+out:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Does woof.ko serve the directory @dev/@ino: asked through the control
+ * device, else through $WOOF_NS_DEVICE. 1 (with the namespace's @name and
+ * device number @rdev), 0 (not served), -errno (cannot tell).
+ */
+int ns_kernel_lookup(dev_t dev, ino_t ino, char *name, size_t name_len, dev_t *rdev)
+{
+	int ret = ns_control_lookup(dev, ino, name, name_len, rdev);
+
+	if (ret <= 0) {
+		int e = ns_env_lookup(dev, ino, name, name_len, rdev);
+
+		if (e)
+			return e;
+	}
+	return ret;
+}
+
+/*
+ * Open the namespace device @name: $WOOF_NS_DEVICE when that is the device
+ * @rdev (the sandbox may hold no other), else /dev/woof/@name. It must be
+ * the device @rdev; -errno on failure.
+ */
 static int ns_dev_open(struct woof_ns *ns, const char *name, dev_t rdev)
 {
-	char path[sizeof(WOOF_DEV_DIR) + WOOF_NS_NAME_MAX + 2];
+	char path[PATH_MAX];
+	const char *env = getenv("WOOF_NS_DEVICE");
 	struct stat st;
 	bool w = true;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", WOOF_DEV_DIR, name);
+	if (env && *env && strlen(env) < sizeof(path) && stat(env, &st) == 0 &&
+	    S_ISCHR(st.st_mode) && st.st_rdev == rdev)
+		snprintf(path, sizeof(path), "%s", env);
+	else
+		snprintf(path, sizeof(path), "%s/%s", WOOF_DEV_DIR, name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
 		w = false;
@@ -119,8 +202,9 @@ static int ns_dev_open(struct woof_ns *ns, const char *name, dev_t rdev)
 
 /*
  * Which engine serves @ns: the kernel engine when woof.ko serves its
- * directory and this process can open the namespace device, else the
- * user-space engine. $WOOF_ENGINE=user or =kernel forces one; forcing the
+ * directory (NS_LIST on the control device, or NS_STAT on $WOOF_NS_DEVICE)
+ * and this process can open the namespace device, else the user-space
+ * engine. $WOOF_ENGINE=user or =kernel forces one; forcing the
  * kernel engine on a directory the module does not serve is -ENODEV.
  */
 static int engine_for(struct woof_ns *ns)

@@ -193,3 +193,56 @@ int devprobe(WOOF *wf, unsigned long seq_no, void *ptr)
 	fflush(stdout);
 	return !nerr && r < 0 && merr == EPERM ? 0 : -1;
 }
+
+/*
+ * kengine    (handlers on a namespace woof.ko serves) checks that libwoof
+ *            in the handler uses the kernel engine for its namespace
+ *            ($WOOF_NS_DEVICE, the device node the sandbox binds), that
+ *            neither /dev/woof/control nor the device of the namespace
+ *            named in the file "other-ns" (written by the test) can be
+ *            opened, and appends to "results" like rec (a put through the
+ *            kernel engine). Prints "kengine n=N engine=... control=...
+ *            other=... put=..." and returns 0 only if all of that holds.
+ */
+#include "woof.h"
+
+int kengine(WOOF *wf, unsigned long seq_no, void *ptr);
+
+int kengine(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const struct test_el *el = ptr;
+	const char *dir = getenv("WOOFC_DIR");
+	char other[128] = "", path[256];
+	struct woof_ns *ns = NULL;
+	int kernel = 0, cerr = 0, oerr = 0, fd, put;
+	FILE *f;
+
+	if (woof_ns_open(NULL, &ns) == 0)
+		kernel = woof_ns_engine(ns) == WOOF_ENGINE_KERNEL;
+	fd = open("/dev/woof/control", O_RDONLY | O_CLOEXEC);
+	cerr = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/other-ns", dir ? dir : ".");
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(other, sizeof(other), f))
+			other[0] = 0;
+		fclose(f);
+		other[strcspn(other, "\n")] = 0;
+	}
+	if (other[0]) {
+		snprintf(path, sizeof(path), "/dev/woof/%s", other);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		oerr = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	put = rec(wf, seq_no, ptr);
+	printf("kengine n=%llu engine=%s control=%s other=%s put=%d\n",
+	       (unsigned long long)el->n, kernel ? "kernel" : "user",
+	       cerr ? strerror(cerr) : "opened", !other[0] ? "none" : oerr ? strerror(oerr) : "opened",
+	       put);
+	fflush(stdout);
+	return kernel && cerr && other[0] && oerr && put == 0 ? 0 : -1;
+}

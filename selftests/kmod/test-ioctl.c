@@ -529,6 +529,67 @@ static void test_triggers_errors(int nsfd, int ronsfd)
 	KT_OK(c.woof_seq == POISON64 && c.result == POISON32, "... claim output untouched");
 }
 
+/* NS_STAT: every field, on a read-write and a read-only device fd. */
+static void test_ns_stat(int nsfd, int ronsfd)
+{
+	struct { struct woof_ns_stat s; uint64_t tail[2]; } big;
+	struct woof_ns_stat s;
+	struct stat dst, nst;
+
+	if (stat(ns.dir, &dst) < 0 || fstat(nsfd, &nst) < 0)
+		kt_die("stat the namespace");
+	KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, NULL), EFAULT, "NS_STAT NULL: EFAULT");
+	kt_poison(&s, sizeof(s));
+	s.size = sizeof(s) - 8;
+	s.flags = 0;
+	memset(s.reserved, 0, sizeof(s.reserved));
+	KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &s), EINVAL, "NS_STAT size too small: EINVAL");
+	s.size = 8192;
+	KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &s), E2BIG, "NS_STAT size > page: E2BIG");
+	s.size = sizeof(s);
+	s.flags = 1;
+	KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &s), EINVAL, "NS_STAT flags: EINVAL");
+	s.flags = 0;
+	for (int i = 0; i < 4; i++) {
+		s.reserved[i] = 1;
+		KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &s), EINVAL, "NS_STAT reserved[%d]: EINVAL", i);
+		s.reserved[i] = 0;
+	}
+	KT_OK(s.dir_ino == POISON64 && s.dir_dev_major == POISON32 && s.dir_dev_minor == POISON32 &&
+	      s.dev_major == POISON32 && s.dev_minor == POISON32 && (unsigned char)s.name[0] == 0xcc,
+	      "... NS_STAT output untouched by failures");
+	memset(&big, 0, sizeof(big));
+	big.s.size = sizeof(big);
+	big.tail[1] = 1;
+	KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &big), E2BIG, "NS_STAT non-zero tail: E2BIG");
+	big.tail[1] = 0;
+	KT_ZERO(ioctl(nsfd, WOOF_IOC_NS_STAT, &big), "NS_STAT larger struct, zero tail");
+
+	KT_ZERO(ioctl(ronsfd, WOOF_IOC_NS_STAT, &s), "NS_STAT on a read-only fd");
+	KT_OK(s.size == sizeof(s) && s.flags == 0, "... size and flags as given");
+	KT_OK(makedev(s.dir_dev_major, s.dir_dev_minor) == dst.st_dev,
+	      "... dir_dev %u:%u is the directory's st_dev", s.dir_dev_major, s.dir_dev_minor);
+	KT_OK(s.dir_ino == (uint64_t)dst.st_ino, "... dir_ino %llu is the directory's st_ino",
+	      (unsigned long long)s.dir_ino);
+	KT_OK(makedev(s.dev_major, s.dev_minor) == nst.st_rdev,
+	      "... dev %u:%u is the node's st_rdev", s.dev_major, s.dev_minor);
+	KT_OK(!strcmp(s.name, ns.name), "... name '%.63s'", s.name);
+	KT_OK(s.reserved[0] == 0 && s.reserved[1] == 0 && s.reserved[2] == 0 && s.reserved[3] == 0,
+	      "... reserved left 0");
+	KT_OK(big.s.dir_ino == s.dir_ino && !strcmp(big.s.name, s.name) && big.tail[0] == 0,
+	      "... the larger struct got the same, its tail untouched");
+	kt_poison(&s, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = 0;
+	memset(s.reserved, 0, sizeof(s.reserved));
+	KT_ZERO(ioctl(nsfd, WOOF_IOC_NS_STAT, &s), "NS_STAT on a read-write fd");
+	KT_OK(s.dir_ino == (uint64_t)dst.st_ino && strnlen(s.name, sizeof(s.name)) < sizeof(s.name),
+	      "... same answer, name NUL-terminated (padding zeroed)");
+	KT_OK(s.name[sizeof(s.name) - 1] == 0 && (unsigned char)s.name[strlen(s.name) + 1] == 0,
+	      "... the name array's tail is zeroed, not left poisoned");
+	KT_ERR(ioctl(ns.ctl, WOOF_IOC_NS_STAT, &s), ENOTTY, "NS_STAT on the control device: ENOTTY");
+}
+
 /* ---- WOOF fds ---- */
 
 static void append_init(struct woof_append *a, const void *el, uint64_t esize)
@@ -666,6 +727,12 @@ static void test_detach(void)
 	w.timeout_ns = -1;
 	KT_ERR(ioctl(fd, WOOF_IOC_WAIT, &w), ENODEV, "WAIT after detach: ENODEV (no hang)");
 	KT_ERR(kt_open(nsfd, "d", 0, &o2), ENODEV, "OPEN on a detached namespace fd: ENODEV");
+	{
+		struct woof_ns_stat st = { .size = sizeof(st) };
+
+		KT_ERR(ioctl(nsfd, WOOF_IOC_NS_STAT, &st), ENODEV,
+		       "NS_STAT on a detached namespace fd: ENODEV");
+	}
 	KT_OK(kt_read(&m, 1, &rd, NULL) == 0 && rd == 42, "the mapping still reads");
 	KT_OK(m.h->state == 0, "the header's WOOF_STATE_KERNEL is cleared");
 	munmap((void *)m.h, m.len);
@@ -794,6 +861,7 @@ int main(void)
 	test_create_open(nsfd, ronsfd);
 	test_remove(nsfd, ronsfd);
 	test_triggers_errors(nsfd, ronsfd);
+	test_ns_stat(nsfd, ronsfd);
 	test_woof_fd(nsfd);
 	close(ronsfd);
 	close(nsfd);

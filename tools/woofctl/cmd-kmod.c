@@ -83,6 +83,7 @@ static const struct {
 	FEAT(WOOF_FEAT_GENL),
 	FEAT(WOOF_FEAT_TRACE),
 	FEAT(WOOF_FEAT_SET_FLAGS),
+	FEAT(WOOF_FEAT_NS_STAT),
 };
 
 /* The name of feature bit @bit, or NULL when this woofctl does not know it. */

@@ -328,7 +328,8 @@ struct woof_log_chunk {
  *
  *   /dev/woof/control   ioctls: VERSION, NS_MOUNT, NS_UMOUNT, NS_LIST
  *   /dev/woof/<ns>      one per mounted namespace; ioctls CREATE, OPEN,
- *                       REMOVE, TRIGGER_DONE, TRIGGER_CLAIM, TRIGGER_INFO;
+ *                       REMOVE, TRIGGER_DONE, TRIGGER_CLAIM, TRIGGER_INFO,
+ *                       NS_STAT;
  *                       read() delivers struct woof_trigger_record
  *   a WOOF fd           returned by CREATE and OPEN; mmap (read-only, the
  *                       file in this format), ioctls APPEND, APPEND_BATCH,
@@ -372,6 +373,7 @@ struct woof_log_chunk {
 #define WOOF_FEAT_GENL		(1ULL << 8)	/* generic netlink family "woof", events */
 #define WOOF_FEAT_TRACE		(1ULL << 9)	/* tracepoints woof:woof_append, woof_trigger* */
 #define WOOF_FEAT_SET_FLAGS	(1ULL << 10)	/* SET_FLAGS on WOOF fds */
+#define WOOF_FEAT_NS_STAT	(1ULL << 11)	/* NS_STAT on /dev/woof/<ns> */
 
 /* ---- /dev/woof/control ---- */
 
@@ -549,6 +551,25 @@ struct woof_trigger_info {
 	__u64 reserved[3];	/* 0 */
 };
 
+/*
+ * WOOF_IOC_NS_STAT: which directory this namespace device serves, as
+ * stat(2) of it would say (device and inode, no path: a process in another
+ * mount namespace, e.g. a sandboxed handler given only this node, can
+ * check that a directory it sees is the one served), and the device's own
+ * name and number. Needs the device open (for reading is enough).
+ */
+struct woof_ns_stat {
+	__u32 size;		/* sizeof(struct woof_ns_stat) */
+	__u32 flags;		/* 0 */
+	__u32 dir_dev_major;	/* out: st_dev of the namespace directory */
+	__u32 dir_dev_minor;	/* out */
+	__u64 dir_ino;		/* out: st_ino of the namespace directory */
+	__u32 dev_major;	/* out: this device, /dev/woof/<name> */
+	__u32 dev_minor;	/* out */
+	__u64 reserved[4];	/* 0 */
+	char name[WOOF_NS_NAME_MAX + 1];	/* out */
+};
+
 /* ---- WOOF fds ---- */
 
 /* Fail with -EAGAIN instead of waiting (PENDING slot, full trigger log). */
@@ -669,6 +690,7 @@ enum woof_genl_attr {
 #define WOOF_IOC_TRIGGER_DONE	_IOW(WOOF_IOC_TYPE, 0x13, struct woof_trigger_done)
 #define WOOF_IOC_TRIGGER_CLAIM	_IOWR(WOOF_IOC_TYPE, 0x14, struct woof_trigger_claim)
 #define WOOF_IOC_TRIGGER_INFO	_IOWR(WOOF_IOC_TYPE, 0x15, struct woof_trigger_info)
+#define WOOF_IOC_NS_STAT	_IOWR(WOOF_IOC_TYPE, 0x16, struct woof_ns_stat)
 
 #define WOOF_IOC_APPEND		_IOWR(WOOF_IOC_TYPE, 0x20, struct woof_append)
 #define WOOF_IOC_APPEND_BATCH	_IOWR(WOOF_IOC_TYPE, 0x21, struct woof_append_batch)
@@ -743,6 +765,8 @@ WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_done) == 32, "woof_trigger_done si
 WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_claim) == 72, "woof_trigger_claim size");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger_claim, result) == 48, "claim result");
 WOOF_STATIC_ASSERT(sizeof(struct woof_trigger_info) == 72, "woof_trigger_info size");
+WOOF_STATIC_ASSERT(sizeof(struct woof_ns_stat) == 64 + WOOF_NS_NAME_MAX + 1, "woof_ns_stat size");
+WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_ns_stat, name) == 64, "woof_ns_stat.name");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_trigger_info, readers) == 40, "trigger info readers");
 WOOF_STATIC_ASSERT(sizeof(struct woof_append) == 64, "woof_append size");
 WOOF_STATIC_ASSERT(WOOF_OFFSET(struct woof_append, seq) == 32, "woof_append seq");
