@@ -288,12 +288,12 @@ void runtime_ns_close(struct nsd *n)
 }
 
 int rt_proc_start(struct nsd *n, struct rt_proc *p, const char *mode, const char *handler,
-		  const struct rt_so *so, int out_fd, int err_fd)
+		  const struct rt_so *so, int out_fd, int err_fd, int ring_fd)
 {
 	char store[2 * PATH_MAX + 1024];
 	char *envp[16];
 	char *argv[5];
-	int sv[2], keep[3];
+	int sv[2], keep[4];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -326,6 +326,7 @@ int rt_proc_start(struct nsd *n, struct rt_proc *p, const char *mode, const char
 	keep[0] = runner_fd;	/* -> RT_FD_EXE */
 	keep[1] = libwoof_fd;	/* -> RT_FD_LIBWOOF */
 	keep[2] = sv[1];	/* -> RT_FD_SOCK */
+	keep[3] = ring_fd;	/* -> RT_FD_RING */
 
 	struct sandbox_spawn sp = {
 		.path = "/proc/self/fd/3",
@@ -335,7 +336,7 @@ int rt_proc_start(struct nsd *n, struct rt_proc *p, const char *mode, const char
 		.stdout_fd = out_fd,
 		.stderr_fd = err_fd,
 		.keep_fds = keep,
-		.nkeep = 3,
+		.nkeep = ring_fd >= 0 ? 4 : 3,
 	};
 	p->started_mono = now_mono_ns();
 	ret = sandbox_spawn(n->sns, &sp, &p->sc);
@@ -468,9 +469,16 @@ static int drain(struct rt_proc *p)
 			const struct rt_rep *rep = (const struct rt_rep *)(in.bytes + off);
 
 			len = sizeof(*rep);
-			if (off + len <= (size_t)r && rep->type == RT_REP_OUTPUT &&
-			    rep->len <= RT_OUTPUT_MAX)
+			if (off + len <= (size_t)r && rep->type == RT_REP_OUTPUT) {
+				/* the bytes must be in this packet: never read past it */
+				if (rep->len > RT_OUTPUT_MAX) {
+					log_warn("%s: %s %s (pid %d): output report claims %u bytes "
+						 "(at most %u)", p->n->path, p->what, p->handler,
+						 (int)p->sc.pid, rep->len, RT_OUTPUT_MAX);
+					break;
+				}
 				len += rep->len;
+			}
 			if (off + len > (size_t)r || (off && fd >= 0)) {
 				log_warn("%s: %s %s (pid %d): malformed report at byte %zu of %zd",
 					 p->n->path, p->what, p->handler, (int)p->sc.pid, off, r);
@@ -496,8 +504,14 @@ static void rx_cb(struct loop_op *op, int res, bool more)
 	int open = 0;
 
 	(void)more;
-	if (res > 0)
+	while (res > 0) {
+		uint64_t mark = p->ops->rx_begin ? p->ops->rx_begin(p) : 0;
+
 		open = drain(p);
+		if (!p->ops->rx_end || !p->ops->rx_end(p, mark) || !open || p->sock < 0 ||
+		    !p->alive)
+			break;
+	}
 	if (open && p->sock >= 0 && p->alive) {
 		loop_poll(L(p), &p->rx_op, p->sock, POLLIN);
 		return;

@@ -55,6 +55,14 @@ struct rt_proc_ops {
 	void (*exited)(struct rt_proc *p, const siginfo_t *si);
 	/* an operation completed: the owner may check rt_proc_idle() and free */
 	void (*settled)(struct rt_proc *p);
+	/*
+	 * Optional, for a runner with an answer ring (warm): rx_begin() before
+	 * the socket is read returns a mark (what the ring holds now);
+	 * rx_end() after it takes the answers up to the mark and returns true
+	 * when more came meanwhile (the socket is then read again first).
+	 */
+	uint64_t (*rx_begin)(struct rt_proc *p);
+	bool (*rx_end)(struct rt_proc *p, uint64_t mark);
 };
 
 struct rt_proc {
@@ -81,10 +89,11 @@ struct rt_proc {
 /*
  * Start woof-runner @mode ("zygote" or "warm") for @handler with the shared
  * object @so in @n's sandbox. @out_fd/@err_fd: its stdout and stderr (-1:
- * /dev/null). On success @p is started and watched; returns 0 or -errno.
+ * /dev/null); @ring_fd: its answer ring, RT_FD_RING (-1: none). On success
+ * @p is started and watched; returns 0 or -errno.
  */
 int rt_proc_start(struct nsd *n, struct rt_proc *p, const char *mode, const char *handler,
-		  const struct rt_so *so, int out_fd, int err_fd);
+		  const struct rt_so *so, int out_fd, int err_fd, int ring_fd);
 /*
  * The request packet of call @c: header, element inline (read from its
  * spool fd) or the spool fd itself, and its stdout and stderr pipes when

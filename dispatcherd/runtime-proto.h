@@ -37,7 +37,10 @@
  *                  value, status = the exit-convention status (0, 1, 2,
  *                  127 as in woof-shepherd.h). A worker serves its
  *                  requests in order, so dispatcherd may send several
- *                  before the first DONE (pipelining).
+ *                  before the first DONE (pipelining). A worker given an
+ *                  answer ring (below) puts its answers there instead.
+ *     RT_REP_RING  (warm) answers wait in the answer ring; sent only when
+ *                  dispatcherd asked for it (struct rt_ring.wake).
  *     RT_REP_OUTPUT (warm) @len bytes that follow the header were written
  *                  to stdout (status 1) or stderr (status 2) while call
  *                  @id was served (0: between calls); all of a call's come
@@ -55,6 +58,7 @@
 #define RT_FD_EXE	3	/* the runner program itself (exec'd through /proc/self/fd/3) */
 #define RT_FD_LIBWOOF	4	/* dispatcherd's libwoof.so, preloaded through /proc/self/fd/4 */
 #define RT_FD_SOCK	5	/* the socket to dispatcherd */
+#define RT_FD_RING	6	/* warm: the answer ring, a sealed memfd (struct rt_ring) */
 
 /* Elements up to this size travel inside the request packet. */
 #define RT_INLINE_MAX	(64U * 1024U)
@@ -69,6 +73,7 @@ enum rt_type {
 	RT_REP_DONE = 18,
 	RT_REP_SPARE = 19,
 	RT_REP_OUTPUT = 20,
+	RT_REP_RING = 21,
 };
 
 /* Output bytes in one RT_REP_OUTPUT packet. */
@@ -109,6 +114,52 @@ struct rt_rep {
 	uint32_t len;		/* OUTPUT: bytes that follow this header */
 	char msg[240];		/* READY: the reason when err != 0 */
 };
+
+/*
+ * The answer ring of a warm worker: a shared mapping (a memfd dispatcherd
+ * made, sealed against shrinking) where the worker puts each call's answer
+ * the moment the call returns - no system call per answer, and nothing is
+ * lost if the worker is killed right after (the memory is dispatcherd's
+ * too). Single producer (the worker: @head), single consumer (dispatcherd:
+ * @tail). The worker writes ent[head % RT_RING_SLOTS], then head + 1
+ * (release); then, if @wake is set, clears it and sends one RT_REP_RING
+ * packet. dispatcherd sets @wake before it stops looking and reads @head
+ * again after (both sequentially consistent), so an answer is never left
+ * unannounced. dispatcherd never has more than WARM_DEPTH calls in flight
+ * per worker, fewer than the slots, so the ring cannot fill up; a worker
+ * that finds it full waits. Output a call wrote is sent (RT_REP_OUTPUT)
+ * before its answer is put here; dispatcherd takes the answers it saw
+ * before it read the socket, so a call's output is logged before its end.
+ * dispatcherd trusts nothing in it: a head out of range kills the worker.
+ */
+#define RT_RING_MAGIC	0x474e4952U	/* "RING" */
+#define RT_RING_SLOTS	64U
+
+struct rt_done {
+	uint64_t id;		/* the call: its trigger number */
+	int32_t code;		/* the function's return value */
+	int32_t status;		/* the exit-convention status (0/1/2/127) */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC: function entry */
+	uint64_t end_ns;	/* CLOCK_MONOTONIC: it returned */
+	uint32_t out_pending;	/* bytes still in the output pipes (no capture) */
+	uint32_t pid;		/* the worker, in the namespace's PID namespace */
+};
+
+struct rt_ring {
+	uint32_t magic;
+	uint32_t slots;		/* RT_RING_SLOTS */
+	uint32_t wake;		/* dispatcherd: 1 = send RT_REP_RING after the next answer */
+	uint32_t pad0[13];
+	uint64_t head;		/* answers put (the worker) */
+	uint64_t pad1[7];
+	uint64_t tail;		/* answers taken (dispatcherd) */
+	uint64_t pad2[7];
+	struct rt_done ent[RT_RING_SLOTS];
+};
+
+_Static_assert(sizeof(struct rt_done) == 40, "rt_done: no padding");
+_Static_assert(__builtin_offsetof(struct rt_ring, head) == 64, "head on its own cache line");
+_Static_assert(__builtin_offsetof(struct rt_ring, tail) == 128, "tail on its own cache line");
 
 _Static_assert(sizeof(struct rt_req) % 8 == 0, "rt_req keeps batched records aligned");
 _Static_assert(sizeof(struct rt_rep) % 8 == 0, "rt_rep keeps batched records aligned");

@@ -14,8 +14,8 @@
  * over 64 KiB); the worker sets the call's environment (woof_call_current
  * works), calls the function through woof_shepherd_call() with the WOOF
  * kept open between calls, and answers RT_REP_DONE with the return value,
- * the shepherd's exit-convention status and the call's times. A poll on
- * the ring and a recvmsg() deliver it; the call ends through call_exited() with that
+ * the shepherd's exit-convention status and the call's times, in its
+ * answer ring (below); the call ends through call_exited() with that
  * status as its exit status.
  *
  * Pipelining: a worker serves its requests in order, one at a time, and
@@ -48,11 +48,19 @@
  * Replacing NAME.so retires the workers after their current calls; new
  * workers load the new file.
  *
+ * Answers: each worker has an answer ring (runtime-proto.h), shared
+ * memory this file makes (a sealed memfd) where the worker puts a call's
+ * answer when the call returns; it sends RT_REP_RING only when we said we
+ * stopped looking (rx_begin/rx_end around each read of its socket), so a
+ * burst of answers costs one wake-up, not a recvmsg each. An answer put
+ * just before the worker died is still taken (warm_exited). A ring whose
+ * head is out of range kills its worker.
+ *
  * Cost per call (dispatcherd's side): a copy of the element from the spool
  * ring (spool.c) into its request; one send per worker and loop turn for
- * all the requests the turn made (runtime_warm_flush); one recvmsg per
- * answer (several answers per wake-up when calls are pipelined), one more
- * per output packet; a stat of NAME.so at most once a second.
+ * all the requests the turn made (runtime_warm_flush); answers from the
+ * ring, a recvmsg per wake-up (not per answer) and per output packet; a
+ * stat of NAME.so at most once a second.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +79,8 @@
 #define WARM_BACKOFF_MAX_NS	(5ULL * 1000000000ULL)
 #define WARM_WORKERS_MAX	256U
 
+_Static_assert(WARM_DEPTH < RT_RING_SLOTS, "a worker's calls in flight fit its answer ring");
+
 struct pool;
 struct wcall;
 
@@ -79,6 +90,9 @@ struct worker {
 	struct rt_proc p;
 	int fd[2];			/* read ends of its stdout, stderr; -1 when closed */
 	struct loop_op out_op[2];	/* POLL_ADD on them */
+	struct rt_ring *ring;		/* its answers (runtime-proto.h); NULL: on the socket */
+	uint64_t ring_tail;		/* answers taken from it */
+	bool ring_broken;		/* its head went out of range: it was killed */
 	struct wcall *fhead, *ftail;	/* calls sent to it, oldest (being served) first */
 	unsigned inflight;
 	struct rt_pkt *pend[WARM_DEPTH];	/* requests to send at the end of the loop turn */
@@ -122,6 +136,8 @@ static bool flush_due;		/* some worker has requests in pend[] */
 static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd);
 static void warm_exited(struct rt_proc *p, const siginfo_t *si);
 static void warm_settled(struct rt_proc *p);
+static uint64_t warm_rx_begin(struct rt_proc *p);
+static bool warm_rx_end(struct rt_proc *p, uint64_t mark);
 static void pool_dispatch(struct pool *pl);
 static int pool_fill(struct pool *pl);
 
@@ -129,6 +145,8 @@ static const struct rt_proc_ops warm_proc_ops = {
 	.report = warm_report,
 	.exited = warm_exited,
 	.settled = warm_settled,
+	.rx_begin = warm_rx_begin,
+	.rx_end = warm_rx_end,
 };
 
 static struct loop *LP(struct pool *pl)
@@ -250,15 +268,49 @@ static void worker_maybe_free(struct worker *w)
 		rt_pkt_free(w->pend[i]);
 	worker_unlink(w);
 	rt_proc_free(&w->p);
+	if (w->ring)
+		munmap(w->ring, sizeof(*w->ring));
 	free(w);
 	pool_maybe_free(pl);
+}
+
+/*
+ * The answer ring: a memfd sealed so that the worker can neither shrink it
+ * (our mapping would fault) nor grow it; mapped here, passed as RT_FD_RING.
+ */
+static int ring_make(struct worker *w)
+{
+	int fd = memfd_create("woof-warm-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	void *m;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, sizeof(*w->ring)) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	m = mmap(NULL, sizeof(*w->ring), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	w->ring = m;
+	w->ring->magic = RT_RING_MAGIC;
+	w->ring->slots = RT_RING_SLOTS;
+	w->ring->wake = 1;
+	return fd;
 }
 
 static int worker_start(struct pool *pl)
 {
 	struct nsd *n = pl->n;
 	struct worker *w = calloc(1, sizeof(*w));
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, ring_fd;
 	int ret;
 
 	if (!w)
@@ -270,9 +322,15 @@ static int worker_start(struct pool *pl)
 	fcntl(po[0], F_SETFL, O_NONBLOCK);
 	fcntl(pe[0], F_SETFL, O_NONBLOCK);
 	w->pool = pl;
-	ret = rt_proc_start(n, &w->p, "warm", pl->handler, &pl->so, po[1], pe[1]);
+	ring_fd = ring_make(w);
+	if (ring_fd < 0)	/* answers then come on the socket */
+		log_warn("%s: handler %s: no answer ring for a warm worker: %s", n->path,
+			 pl->handler, strerror(-ring_fd));
+	ret = rt_proc_start(n, &w->p, "warm", pl->handler, &pl->so, po[1], pe[1], ring_fd);
 	close(po[1]);
 	close(pe[1]);
+	if (ring_fd >= 0)
+		close(ring_fd);
 	po[1] = pe[1] = -1;
 	if (ret)
 		goto fail;
@@ -298,6 +356,8 @@ fail:
 		if (pe[i] >= 0)
 			close(pe[i]);
 	}
+	if (w->ring)
+		munmap(w->ring, sizeof(*w->ring));
 	free(w);
 	return ret;
 }
@@ -537,12 +597,107 @@ static void pool_retire(struct pool *pl, struct pool *succ)
 
 /* ---- reports, exits ----------------------------------------------------------- */
 
+/* Call @d->id returned in worker @w. */
+static void warm_done(struct worker *w, const struct rt_done *d)
+{
+	struct pool *pl = w->pool;
+	struct wcall *wc = w->fhead;
+
+	if (!wc || wc->c->tseq != d->id) {
+		log_warn("%s: handler %s: warm worker pid %d answered trigger %llu, which it "
+			 "was not serving", pl->n->path, pl->handler, (int)w->p.sc.pid,
+			 (unsigned long long)d->id);
+		return;
+	}
+	/* a worker that could not capture: what the call wrote is still in the pipes */
+	if (d->out_pending) {
+		for (int i = 0; i < 2; i++)
+			if (w->fd[i] >= 0 && !read_output(w, i))
+				close_output(w, i);
+	}
+	flight_remove(w, wc);
+	w->served++;
+	pl->backoff_ns = 0;
+	call_exited(wc->c, CLD_EXITED, d->status);
+	if (w->retired && !w->fhead)
+		rt_proc_shutdown(&w->p);
+	pool_dispatch(pl);
+}
+
+/*
+ * Take the answers in @w's ring up to @mark (the worker's head as read
+ * before the socket was: their output has been logged). A head that
+ * moved backwards or past what the ring holds is a worker writing where
+ * it must not: it is killed (its calls fail or go back to the queue).
+ */
+static void ring_take(struct worker *w, uint64_t mark)
+{
+	struct rt_ring *r = w->ring;
+
+	while (w->ring_tail < mark && !w->gone) {
+		struct rt_done d = r->ent[w->ring_tail % RT_RING_SLOTS];
+
+		w->ring_tail++;
+		__atomic_store_n(&r->tail, w->ring_tail, __ATOMIC_RELEASE);
+		warm_done(w, &d);
+	}
+}
+
+static bool ring_head(struct worker *w, uint64_t *head)
+{
+	uint64_t h = __atomic_load_n(&w->ring->head, __ATOMIC_SEQ_CST);
+
+	if (w->ring_broken)
+		return false;
+	if (h < w->ring_tail || h - w->ring_tail > RT_RING_SLOTS) {
+		w->ring_broken = true;
+		if (!w->gone) {
+			log_warn("%s: handler %s: warm worker pid %d broke its answer ring; killing it",
+				 w->pool->n->path, w->pool->handler, (int)w->p.sc.pid);
+			worker_retire(w);
+			rt_proc_kill(&w->p);
+		}
+		return false;
+	}
+	*head = h;
+	return true;
+}
+
+static uint64_t warm_rx_begin(struct rt_proc *p)
+{
+	struct worker *w = p->owner;
+	uint64_t h;
+
+	if (!w->ring || !ring_head(w, &h))
+		return 0;
+	/* we are looking: no RT_REP_RING needed until rx_end asks again */
+	__atomic_store_n(&w->ring->wake, 0, __ATOMIC_SEQ_CST);
+	return h;
+}
+
+static bool warm_rx_end(struct rt_proc *p, uint64_t mark)
+{
+	struct worker *w = p->owner;
+	uint64_t h;
+
+	if (!w->ring)
+		return false;
+	ring_take(w, mark);
+	if (w->gone)
+		return false;
+	/* ask to be told, then look once more (the worker: head, then wake) */
+	__atomic_store_n(&w->ring->wake, 1, __ATOMIC_SEQ_CST);
+	if (!ring_head(w, &h) || h == w->ring_tail)
+		return false;
+	__atomic_store_n(&w->ring->wake, 0, __ATOMIC_SEQ_CST);
+	return true;
+}
+
 static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd)
 {
 	struct worker *w = p->owner;
 	struct pool *pl = w->pool;
 	struct nsd *n = pl->n;
-	struct wcall *wc = w->fhead;
 
 	if (fd >= 0)
 		close(fd);	/* workers send none */
@@ -566,27 +721,19 @@ static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd)
 			log_output(w, rep->id ? flight_find(w, rep->id) : NULL, (unsigned)rep->status,
 				   (const char *)(rep + 1), rep->len);
 		return;
-	case RT_REP_DONE:
-		if (!wc || wc->c->tseq != rep->id) {
-			log_warn("%s: handler %s: warm worker pid %d answered trigger %llu, which it "
-				 "was not serving", n->path, pl->handler, (int)p->sc.pid,
-				 (unsigned long long)rep->id);
-			return;
-		}
-		/* a worker that could not capture: what the call wrote is still in the pipes */
-		if (rep->out_pending) {
-			for (int i = 0; i < 2; i++)
-				if (w->fd[i] >= 0 && !read_output(w, i))
-					close_output(w, i);
-		}
-		flight_remove(w, wc);
-		w->served++;
-		pl->backoff_ns = 0;
-		call_exited(wc->c, CLD_EXITED, rep->status);
-		if (w->retired && !w->fhead)
-			rt_proc_shutdown(&w->p);
-		pool_dispatch(pl);
+	case RT_REP_DONE: {
+		/* a worker without an answer ring */
+		struct rt_done d = {
+			.id = rep->id, .code = rep->code, .status = rep->status,
+			.start_ns = rep->start_ns, .end_ns = rep->end_ns,
+			.out_pending = rep->out_pending, .pid = rep->pid,
+		};
+
+		warm_done(w, &d);
 		return;
+	}
+	case RT_REP_RING:
+		return;		/* rx_end takes the answers */
 	default:
 		log_warn("%s: warm worker %s: unexpected report type %u", n->path, pl->handler,
 			 rep->type);
@@ -653,8 +800,13 @@ static void warm_exited(struct rt_proc *p, const siginfo_t *si)
 	struct worker *w = p->owner;
 	struct pool *pl = w->pool;
 	struct nsd *n = pl->n;
-	struct wcall *wc = w->fhead;
-	uint64_t lived = now_mono_ns() - p->started_mono;
+	struct wcall *wc;
+	uint64_t lived = now_mono_ns() - p->started_mono, h;
+
+	/* answers it put before it died: those calls ended well */
+	if (w->ring && ring_head(w, &h))
+		ring_take(w, h);
+	wc = w->fhead;
 
 	/* what it wrote before it died belongs to the call it served */
 	for (int i = 0; i < 2; i++)

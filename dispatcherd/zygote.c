@@ -241,7 +241,7 @@ static struct zygote *zygote_new(struct nsd *n, const char *handler, const struc
 	z->so = *so;
 	z->so_checked = now_mono_ns();
 	z->want = 1;
-	ret = rt_proc_start(n, &z->p, "zygote", handler, so, -1, -1);
+	ret = rt_proc_start(n, &z->p, "zygote", handler, so, -1, -1, -1);
 	z->p.what = "zygote";
 	z->p.ops = &zygote_proc_ops;
 	z->p.owner = z;

@@ -467,7 +467,13 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 				sflags = __atomic_or_fetch(&sl->flags, WOOF_SLOT_WAITER,
 							   __ATOMIC_SEQ_CST);
 				lock_release(m);
-				futex_wait32(&sl->flags, sflags);
+				/*
+				 * The claim takes no lock (triggers.c): it may have
+				 * cleared PENDING since we looked, and then nobody
+				 * wakes us - look again instead of sleeping.
+				 */
+				if (sflags & WOOF_SLOT_PENDING)
+					futex_wait32(&sl->flags, sflags);
 				continue;
 			}
 		}

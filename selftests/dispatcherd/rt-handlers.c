@@ -11,13 +11,23 @@
  *   nap      sleepy under another name
  *   whoami   prints "whoami pid=P trigger=T attempt=A woof=W seq=S" (the
  *            call as woof_call_current() sees it, and the process it runs in)
+ *   rogue    (warm) a handler that attacks its worker's channels to
+ *            dispatcherd, which must survive it: n=1 writes malformed
+ *            reports on the worker's socket (a short packet, a bad magic,
+ *            an answer for a call it does not serve, an unknown type, an
+ *            output report claiming more bytes than any packet holds),
+ *            then does what rec does; n=2 moves the head of its answer
+ *            ring far ahead and waits to be killed for it; others: rec.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "woofc.h"
 #include "disp-test.h"
+#include "../../dispatcherd/runtime-proto.h"
 
 int rec(WOOF *wf, unsigned long seq_no, void *ptr);
 int flaky(WOOF *wf, unsigned long seq_no, void *ptr);
@@ -61,4 +71,71 @@ int nap(WOOF *wf, unsigned long seq_no, void *ptr);
 int nap(WOOF *wf, unsigned long seq_no, void *ptr)
 {
 	return sleepy(wf, seq_no, ptr);
+}
+
+int rogue(WOOF *wf, unsigned long seq_no, void *ptr);
+
+static void rogue_send(const void *p, size_t len)
+{
+	if (send(RT_FD_SOCK, p, len, MSG_NOSIGNAL) < 0)
+		perror("rogue: send");
+}
+
+/* The worker's answer ring: the mapping of the memfd "woof-warm-ring". */
+static struct rt_ring *rogue_ring(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	struct rt_ring *r = NULL;
+
+	if (!f)
+		return NULL;
+	while (!r && fgets(line, sizeof(line), f))
+		if (strstr(line, "woof-warm-ring"))
+			r = (struct rt_ring *)(uintptr_t)strtoull(line, NULL, 16);
+	fclose(f);
+	return r;
+}
+
+int rogue(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const struct test_el *el = ptr;
+	struct rt_rep rep;
+
+	if (el->n == 1) {
+		memset(&rep, 0, sizeof(rep));
+		rogue_send("shortpkt", 8);
+		rep.magic = 0xdeadbeef;
+		rep.type = RT_REP_DONE;
+		rogue_send(&rep, sizeof(rep));
+		rep.magic = RT_MAGIC;
+		rep.id = 999999999;
+		rogue_send(&rep, sizeof(rep));
+		rep.type = 77;
+		rogue_send(&rep, sizeof(rep));
+		rep.type = RT_REP_OUTPUT;
+		rep.id = 0;
+		rep.status = 1;
+		rep.len = 1U << 30;
+		rogue_send(&rep, sizeof(rep));
+		printf("rogue sent its malformed reports\n");
+	} else if (el->n == 2) {
+		struct rt_ring *r = rogue_ring();
+		struct rt_rep k;
+
+		if (!r) {
+			printf("rogue: no answer ring in /proc/self/maps\n");
+			return -1;
+		}
+		printf("rogue breaks its answer ring\n");
+		fflush(stdout);
+		__atomic_store_n(&r->head, r->head + 1000, __ATOMIC_SEQ_CST);
+		memset(&k, 0, sizeof(k));
+		k.magic = RT_MAGIC;
+		k.type = RT_REP_RING;
+		rogue_send(&k, sizeof(k));
+		sleep(30);	/* killed long before */
+		return -1;
+	}
+	return rec(wf, seq_no, ptr);
 }

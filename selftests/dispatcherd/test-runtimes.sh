@@ -15,6 +15,9 @@
 #      failed reason crash, the later calls of the same handler succeed
 #   5. timeout under zygote and warm: killed after 1 s, recorded timeout
 #   6. a burst of 200 calls for each runtime (exec, zygote, warm): 0 lost
+#   7. a warm handler writing malformed reports on its worker's socket and
+#      breaking its answer ring: refused and logged, the worker killed and
+#      replaced, dispatcherd unharmed
 . "$(dirname "$0")/test_common.sh"
 : "${DISP_RT_HANDLERS:?set DISP_RT_HANDLERS (the test handlers as a .so)}" "${HW_DIR:?}"
 
@@ -78,10 +81,14 @@ timeout = 1s
 
 [handler whoami]
 runtime = warm
+
+[handler rogue]
+runtime = warm
+workers = 1
 CONF
 [ ${#AS[@]} = 0 ] || chown 65534:65534 "$NS/woof.conf"
 install_handler rec
-install_so rec_a rec_b crash flaky sleepy nap whoami
+install_so rec_a rec_b crash flaky sleepy nap whoami rogue
 cp "$HW_DIR/hw.so" "$NS/hw.so" || fail "no hw.so in $HW_DIR"
 [ ${#AS[@]} = 0 ] || chown 65534:65534 "$NS/hw.so"
 
@@ -263,6 +270,33 @@ for rt in "0 rec" "1 rec_a" "2 rec_b"; do
 done
 [ "$(records_since "$T0" 'state=(failed|orphan) ')" = 0 ] || fail "failed calls in the burst"
 ok "200 calls each through exec, zygote and warm: 600 ran, 0 lost, 0 failed"
+
+# ---- 7. a handler attacking its warm worker's channels ----------------------
+# n=1 writes malformed reports on the worker's socket, then succeeds; n=2
+# breaks its answer ring and is killed for it (crash); n=3 runs on the
+# replacement. dispatcherd survives all of it and logs what it refused.
+T0=$(final_records)
+tool create w 1024 && tool create results 1024 || fail "create"
+# one at a time: the ring breaker must not share its worker with another call
+for i in 1 2 3; do
+	tool put w rogue $i $i || fail "put rogue $i"
+	wait_final $((T0 + i)) 30 || fail "rogue call $i did not end"
+done
+kill -0 "$DPID" || fail "dispatcherd died of a rogue warm handler"
+[ "$(records_since "$T0" "^trigger=$((T0 + 1)) .*state=done .*runtime=2 .*handler=rogue\$")" = 1 ] ||
+	fail "the call that sent malformed reports was not recorded done"
+[ "$(records_since "$T0" "^trigger=$((T0 + 2)) .*state=failed reason=crash .*signal=9 .*handler=rogue\$")" = 1 ] ||
+	fail "the call that broke its answer ring was not recorded failed (crash, signal 9)"
+[ "$(records_since "$T0" "^trigger=$((T0 + 3)) .*state=done .*runtime=2 .*handler=rogue\$")" = 1 ] ||
+	fail "the call after the ring breaker was not recorded done"
+for m in "malformed report at byte 0" "bad report" "answered trigger 999999999, which it was not serving" \
+	"unexpected report type 77" "output report claims 1073741824 bytes" "broke its answer ring; killing it"; do
+	grep -qF "$m" "$DLOG" || fail "dispatcherd's log does not say: $m"
+done
+[ "$(started rogue 'warm worker')" = 2 ] || fail "the ring breaker's worker was not replaced"
+"$DISPATCHERD_DUMP" -N "$NS" log | grep -q "^T$((T0 + 1)) out rogue sent its malformed reports" ||
+	fail "the rogue call's own output is not logged under its trigger"
+ok "warm: malformed reports refused, a broken answer ring kills its worker, dispatcherd runs on"
 
 kill -0 "$DPID" || fail "dispatcherd died"
 stop_daemon || fail "dispatcherd exit status $? after SIGTERM"

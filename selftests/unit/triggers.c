@@ -163,6 +163,7 @@ Test(triggers, claim_does_not_wait_for_a_live_lock_holder)
 {
 	tu_skip_kernel("the lock word and owner tokens belong to the user-space engine");
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el), 4);
+	struct woof_claim cl;
 	struct woof_header *h = (struct woof_header *)woof_header(w);
 	struct holder hd = { h, tu_dir };
 	struct woof_triggers *t;
@@ -178,6 +179,13 @@ Test(triggers, claim_does_not_wait_for_a_live_lock_holder)
 	for (int i = 0; i < 200 && __atomic_load_n(&h->lock, __ATOMIC_SEQ_CST) == 0; i++)
 		usleep(10000);
 	tu_assert_u64(h->lock, (1000ULL << 16) | 7);
+	/* a committed, unclaimed element needs no lock: claimed while it is held */
+	memset(&got, 0, sizeof(got));
+	tu_assert_ok(woof_trigger_claim(tu_ns, 1, &tr, &got, sizeof(got), &cl));
+	tu_assert_u64(got.n, 1);
+	cr_assert(!cl.already_claimed, "the first claim says already claimed");
+	tu_assert_u64(h->lock, (1000ULL << 16) | 7);
+	/* claimed before (a redelivery): that needs the lock, and does not wait for it */
 	t0 = tu_now_ns();
 	tu_assert_rc(woof_trigger_claim(tu_ns, 1, &tr, &got, sizeof(got), NULL), -EAGAIN);
 	cr_assert(tu_ms_since(t0) < 100, "the claim waited %.0f ms for a live holder",
@@ -185,8 +193,10 @@ Test(triggers, claim_does_not_wait_for_a_live_lock_holder)
 	/* the holder dies: the next claim takes its lock over */
 	kill(pid, SIGKILL);
 	tu_wait(pid, 5000);
-	tu_assert_ok(woof_trigger_claim(tu_ns, 1, &tr, &got, sizeof(got), NULL));
+	memset(&got, 0, sizeof(got));
+	tu_assert_ok(woof_trigger_claim(tu_ns, 1, &tr, &got, sizeof(got), &cl));
 	tu_assert_u64(got.n, 1);
+	cr_assert(cl.already_claimed, "the redelivered claim does not say already claimed");
 	tu_assert_u64(h->lock, 0);
 	woof_triggers_close(t);
 	woof_close(w);

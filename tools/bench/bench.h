@@ -123,6 +123,7 @@ struct hbench {
 	unsigned tput_reps;
 	unsigned max_concurrent;	/* the namespace's max_concurrent */
 	unsigned warm_workers;		/* workers of the warm handler */
+	unsigned rt_mask;		/* --runtimes: bit 0 exec, 1 zygote, 2 warm; 0 = all */
 	struct figure fig[HFIG_COUNT];
 	struct figure floor[HFLOOR_COUNT];
 };

@@ -19,7 +19,7 @@ struct hb_res {			/* 64 bytes */
 	uint64_t first_ns;	/* CLOCK_MONOTONIC at the handler's first line */
 	uint64_t n;
 	uint64_t seq;
-	uint32_t pid;
+	uint32_t pid;		/* unused (0): the handler makes no system call of its own */
 	uint32_t runtime;	/* 0 exec, 1 zygote, 2 warm (which function ran) */
 	char pad[24];
 };

@@ -85,6 +85,8 @@ static void usage(FILE *out)
 "                     warm, with the fork and fork+exec floors (alone, or with\n"
 "                     --only; part of a full run, not of --quick)\n"
 "  --no-handlers      leave them out of a full run\n"
+"  --runtimes LIST    only these handler runtimes, comma-separated: exec,\n"
+"                     zygote, warm (default: all three; implies --handlers)\n"
 "  --dispatcherd PATH the dispatcherd to start (default: the build tree's, next\n"
 "                     to woof-bench, else the installed one; $WOOF_DISPATCHERD)\n"
 "  --handler-dir DIR  where the benchmark's handler files are (woof-bench-hb,\n"
@@ -206,10 +208,38 @@ static int make_namespace(void)
 	return 0;
 }
 
+/* --runtimes exec,zygote,warm: a bit per runtime (0 exec, 1 zygote, 2 warm). */
+static int parse_runtimes(const char *arg, unsigned *mask)
+{
+	static const char *const names[3] = { "exec", "zygote", "warm" };
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	*mask = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int i;
+
+		for (i = 0; i < 3 && strcmp(t, names[i]); i++)
+			;
+		if (i == 3) {
+			fprintf(stderr, "woof-bench: --runtimes: unknown runtime '%s' "
+				"(exec, zygote, warm)\n", t);
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	if (!*mask) {
+		fprintf(stderr, "woof-bench: --runtimes: no runtime named\n");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { O_ESIZE = 256, O_HIST, O_ITER, O_APPENDS, O_REPS, O_QUICK, O_JSON,
-	       O_DIR, O_ONLY, O_HANDLERS, O_NO_HANDLERS, O_DISPATCHERD, O_HANDLER_DIR };
+	       O_DIR, O_ONLY, O_HANDLERS, O_NO_HANDLERS, O_DISPATCHERD, O_HANDLER_DIR,
+	       O_RUNTIMES };
 	static const struct option opts[] = {
 		{ "element-size", required_argument, NULL, O_ESIZE },
 		{ "history", required_argument, NULL, O_HIST },
@@ -224,6 +254,7 @@ int main(int argc, char **argv)
 		{ "no-handlers", no_argument, NULL, O_NO_HANDLERS },
 		{ "dispatcherd", required_argument, NULL, O_DISPATCHERD },
 		{ "handler-dir", required_argument, NULL, O_HANDLER_DIR },
+		{ "runtimes", required_argument, NULL, O_RUNTIMES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -293,6 +324,11 @@ int main(int argc, char **argv)
 			break;
 		case O_DISPATCHERD:
 			B.h.dispatcherd_opt = optarg;
+			break;
+		case O_RUNTIMES:
+			if (parse_runtimes(optarg, &B.h.rt_mask))
+				return 2;
+			B.h.wanted = B.h.required = true;
 			break;
 		case O_HANDLER_DIR:
 			B.h.handler_dir_opt = optarg;
