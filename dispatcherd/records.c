@@ -379,7 +379,6 @@ static int status_store(struct nsd *n, const char *buf, size_t len)
 
 int status_write(struct nsd *n)
 {
-	char line[256];
 	struct daemon *d = n->d;
 	unsigned listed = 0, waiting = 0;
 	uint64_t latest = woof_triggers_latest(n->trig);
@@ -445,10 +444,8 @@ int status_write(struct nsd *n)
 			const char *nl = strchr(p, '\n');
 			size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
-			if (len) {
-				snprintf(line, sizeof(line), "%.*s", (int)len, p);
-				fprintf(f, "sandbox %s\n", line);
-			}
+			if (len)	/* whole: a reason may be long (it used to be cut at 255) */
+				fprintf(f, "sandbox %.*s\n", (int)len, p);
 			p += len + (nl ? 1 : 0);
 		}
 	}

@@ -56,10 +56,19 @@ static int owners_map(struct woof_ns *ns)
 	__u64 zero = 0;
 	int fd;
 
-	if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(ns->dirfd, WOOF_NS_META_DIR "/" WOOF_OWNERS_FILE,
-		    O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
+	/*
+	 * A namespace's .woof/ opened as a namespace (dispatcherd's calls and
+	 * log) shares its parent's table, .woof/owners, instead of growing a
+	 * .woof/.woof/ of its own.
+	 */
+	if (ns->is_meta) {
+		fd = openat(ns->dirfd, WOOF_OWNERS_FILE, O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
+	} else {
+		if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(ns->dirfd, WOOF_NS_META_DIR "/" WOOF_OWNERS_FILE,
+			    O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
+	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))

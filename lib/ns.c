@@ -287,6 +287,12 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 	ns->refs = 1;
 	ns->owners_fd = -1;
 	ns->metafd = -1;
+	{
+		/* dispatcherd's calls and log: .woof/ opened as a namespace of its own */
+		const char *base = strrchr(path, '/');
+
+		ns->is_meta = strcmp(base ? base + 1 : path, WOOF_NS_META_DIR) == 0;
+	}
 	ns->notify_fd = -1;
 	ns->devfd = -1;
 	pthread_mutex_init(&ns->owner_lock, NULL);

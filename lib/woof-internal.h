@@ -65,6 +65,7 @@ struct woof_ns {
 
 	/* the trigger path (triggers.c), set up on first use under owner_lock */
 	int metafd;			/* .woof/, or -1 */
+	bool is_meta;			/* this is a namespace's .woof/ itself (calls, log) */
 	struct woof_map *triggers;	/* .woof/triggers, or NULL */
 	int notify_fd;			/* datagram socket to the dispatcher, or -1 */
 

@@ -91,6 +91,31 @@ Test(api, ns_open_same_dir_twice_is_same_object)
 	woof_ns_close(a);
 }
 
+/* A namespace's .woof/ opened as a namespace (dispatcherd's calls, log) grows no .woof/.woof/ */
+Test(api, meta_ns_shares_its_parents_owner_table)
+{
+	tu_skip_kernel("the owner table belongs to the user-space engine");
+	char *dir = tu_make_ns(NULL), *meta = tu_printf("%s/.woof", dir);
+	struct woof_ns *ns;
+	struct woof *w;
+	struct stat st;
+	uint64_t v = 7, seq;
+
+	mkdir(meta, 0775);
+	tu_assert_ok(woof_ns_open(meta, &ns));
+	tu_assert_ok(woof_create(ns, "calls", &(struct woof_create_opts){
+		.sz = sizeof(struct woof_create_opts), .element_size = 8,
+		.history_size = 4 }, &w));
+	tu_assert_ok(woof_append(w, &v, NULL, &seq));
+	tu_assert_u64(seq, 1);
+	cr_assert(stat(tu_printf("%s/.woof", meta), &st) < 0 && errno == ENOENT,
+		  "%s/.woof was created", meta);
+	cr_assert(stat(tu_printf("%s/owners", meta), &st) == 0 && S_ISREG(st.st_mode),
+		  "no owner table at %s/owners", meta);
+	woof_close(w);
+	woof_ns_close(ns);
+}
+
 Test(api, ns_path_is_absolute_for_relative_open)
 {
 	char *dir = tu_make_ns(NULL);
