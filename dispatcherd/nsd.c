@@ -1231,11 +1231,25 @@ int nsd_reload(struct nsd *n)
 		return ret;
 	}
 	if (c.memory_max != n->conf.memory_max || c.pids_max != n->conf.pids_max ||
-	    c.cpu_quota_us != n->conf.cpu_quota_us || c.cpu_period_us != n->conf.cpu_period_us ||
-	    c.network != n->conf.network || c.user_set != n->conf.user_set ||
+	    c.cpu_quota_us != n->conf.cpu_quota_us || c.cpu_period_us != n->conf.cpu_period_us) {
+		struct sandbox_limits lim;
+
+		limits_from_conf(n, &c, &lim);
+		ret = sandbox_ns_set_limits(n->sns, &n->d->caps, &lim);
+		if (ret) {
+			log_err("%s: the cgroup refused the new limits (%s): keeping the previous "
+				"configuration", n->path, strerror(-ret));
+			conf_free(&c);
+			return ret;
+		}
+		log_notice("%s: limits now memory_max=%llu pids_max=%llu cpu_max=%u/%u", n->path,
+			   (unsigned long long)c.memory_max, (unsigned long long)c.pids_max,
+			   c.cpu_quota_us, c.cpu_period_us);
+	}
+	if (c.network != n->conf.network || c.user_set != n->conf.user_set ||
 	    c.uid != n->conf.uid || c.gid != n->conf.gid)
-		log_warn("%s: sandbox limits (memory_max, pids_max, cpu_max, network, user) "
-			 "changed: they apply after dispatcherd restarts", n->path);
+		log_warn("%s: network or user changed: they apply after dispatcherd restarts "
+			 "(the namespace's sandbox is set up once)", n->path);
 	conf_free(&n->conf);
 	n->conf = c;
 	n->spool_max = c.spool_max;

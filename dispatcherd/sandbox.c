@@ -949,6 +949,29 @@ static int write_limits(struct sandbox_ns *sns, const struct sandbox_caps *caps)
 	return err;
 }
 
+int sandbox_ns_set_limits(struct sandbox_ns *sns, const struct sandbox_caps *caps,
+			  const struct sandbox_limits *lim)
+{
+	struct sandbox_limits old;
+	int err;
+
+	if (!sns || !caps || !lim)
+		return -EINVAL;
+	old = sns->lim;
+	sns->lim.memory_max = lim->memory_max;
+	sns->lim.pids_max = lim->pids_max;
+	sns->lim.cpu_quota_us = lim->cpu_quota_us;
+	sns->lim.cpu_period_us = lim->cpu_period_us;
+	if (sns->cgfd < 0)
+		return 0;	/* no cgroup: nothing enforces them (the status says so) */
+	err = write_limits(sns, caps);
+	if (err) {
+		sns->lim = old;
+		write_limits(sns, caps);
+	}
+	return err;
+}
+
 void sbx_ns_cgroup_name(const char *ns_dir, const char *ns_name, char *buf, size_t len)
 {
 	/* 64-bit FNV-1a of the path, folded to 32 bits (high ^ low) */

@@ -109,6 +109,15 @@ struct sandbox_ns;	/* one namespace's cgroup and mount plan */
 int sandbox_ns_open(const struct sandbox_caps *caps, const char *ns_dir,
 		    const char *ns_name, const struct sandbox_limits *lim,
 		    struct sandbox_ns **out);
+/*
+ * New cgroup limits for an open namespace (a reload): memory_max, pids_max
+ * and the cpu quota and period of @lim are written to its cgroup at once,
+ * so they bind the calls running and to come; network, uid and gid are
+ * fixed when the namespace is opened. 0, or -errno when the cgroup refused
+ * them (the previous limits are written back).
+ */
+int sandbox_ns_set_limits(struct sandbox_ns *sns, const struct sandbox_caps *caps,
+			  const struct sandbox_limits *lim);
 /* The namespace's cgroup directory, "" if it has none. */
 const char *sandbox_ns_cgroup(const struct sandbox_ns *sns);
 /* The namespace's device node /dev/woof/<ns>, which handlers see at that
