@@ -11,6 +11,8 @@
  *   nap      sleepy under another name
  *   whoami   prints "whoami pid=P trigger=T attempt=A woof=W seq=S" (the
  *            call as woof_call_current() sees it, and the process it runs in)
+ *   kengine_z, kengine_w  kengine (test-handlers.c) under the names the
+ *            kernel-engine test gives its zygote and warm handlers
  *   rogue    (warm) a handler that attacks its worker's channels to
  *            dispatcherd, which must survive it: n=1 writes malformed
  *            reports on the worker's socket (a short packet, a bad magic,
@@ -66,6 +68,19 @@ int whoami(WOOF *wf, unsigned long seq_no, void *ptr)
 
 int sleepy(WOOF *wf, unsigned long seq_no, void *ptr);
 int nap(WOOF *wf, unsigned long seq_no, void *ptr);
+int kengine(WOOF *wf, unsigned long seq_no, void *ptr);
+int kengine_z(WOOF *wf, unsigned long seq_no, void *ptr);
+int kengine_w(WOOF *wf, unsigned long seq_no, void *ptr);
+
+int kengine_z(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	return kengine(wf, seq_no, ptr);
+}
+
+int kengine_w(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	return kengine(wf, seq_no, ptr);
+}
 
 /* sleepy under another name (one handler name per runtime in the timeout test) */
 int nap(WOOF *wf, unsigned long seq_no, void *ptr)

@@ -17,8 +17,11 @@
 #      kernel engine for its namespace, that neither /dev/woof/control nor
 #      the other namespace's device can be opened, and appends to "results"
 #      through the kernel; all 200 done, every result present;
-#   5. stop, unmount, rmmod. run-vm.sh scans the guest's kernel log.
-# Environment (meson): WOOF_KO, WOOFCTL, and test_common.sh's.
+#   5. the same check through the zygote and the warm runtime (kengine_z,
+#      kengine_w: NAME.so from the runtime tests' shared object), 50 calls
+#      each, when this build has woof-runner (DISP_RT_HANDLERS set);
+#   6. stop, unmount, rmmod. run-vm.sh scans the guest's kernel log.
+# Environment (meson): WOOF_KO, WOOFCTL, DISP_RT_HANDLERS, and test_common.sh's.
 . "$(dirname "$0")/test_common.sh"
 : "${HW_DIR:?}" "${WOOF_KO:?}" "${WOOFCTL:?}"
 W=$WOOFCTL
@@ -98,6 +101,14 @@ ok "WOOF_NS_DEVICE: the kernel engine for its own directory only"
 cp "$HW_DIR/hw" "$NS/hw" || fail "no hw handler program in $HW_DIR"
 chown 65534:65534 "$NS/hw"
 install_handler kengine
+if [ -n "${DISP_RT_HANDLERS:-}" ]; then
+	for h in kengine_z kengine_w; do
+		cp "$DISP_RT_HANDLERS" "$NS/$h.so" && chown 65534:65534 "$NS/$h.so" || fail "install $h.so"
+	done
+	printf '[handler kengine_z]\nruntime = zygote\n[handler kengine_w]\nruntime = warm\nworkers = 2\n' \
+		>"$NS/woof.conf"
+	chown 65534:65534 "$NS/woof.conf"
+fi
 echo kother >"$NS/other-ns"
 chown 65534:65534 "$NS/other-ns"
 tool create kw 64 && tool create results 4096 || fail "create kw, results"
@@ -132,7 +143,27 @@ good=$("$DISPATCHERD_DUMP" -N "$NS" log -r | grep -c "^kengine n=[0-9]* $want\$"
 [ "$good" = $N ] || fail "$good of $N kengine calls report '$want'; e.g. $("$DISPATCHERD_DUMP" -N "$NS" log -r | grep '^kengine' | grep -v "$want" | head -n 2)"
 ok "$N triggered puts: every handler ran on the kernel engine, without the control or another namespace's device"
 
-# ---- 5. clean stop
+# ---- 5. the zygote and warm runtimes on the kernel engine
+if [ -n "${DISP_RT_HANDLERS:-}" ]; then
+	T0=$((N + 2))
+	tool create kw 64 && tool create results 4096 || fail "re-create kw, results"
+	tool put kw kengine_z 1 50 && tool put kw kengine_w 51 100 || fail "the zygote/warm puts failed"
+	tool wait results 100 300 || fail "not every zygote/warm kengine call appended its result"
+	wait_final $((T0 + 100)) 60 || fail "not all 100 zygote/warm calls recorded"
+	out=$(tool check 100) || fail "check: $out"
+	echo "    $out"
+	[ "$(count_records 'state=done .*runtime=1 .*handler=kengine_z$')" = 50 ] ||
+		fail "not 50 kengine_z calls done with runtime zygote"
+	[ "$(count_records 'state=done .*runtime=2 .*handler=kengine_w$')" = 50 ] ||
+		fail "not 50 kengine_w calls done with runtime warm"
+	good=$("$DISPATCHERD_DUMP" -N "$NS" log -r | grep -c "^kengine n=[0-9]* $want\$")
+	[ "$good" = $((N + 100)) ] || fail "$((good - N)) of 100 zygote/warm kengine calls report '$want'"
+	ok "zygote and warm: 100 calls, each on the kernel engine and confined"
+else
+	echo "    (no woof-runner in this build: zygote and warm not checked)"
+fi
+
+# ---- 6. clean stop
 stop_daemon || fail "dispatcherd exit status $? after SIGTERM"
 cd / || fail "cd /"
 for n in "${mounted[@]}"; do "$W" ns umount "$n" >/dev/null || fail "ns umount $n"; done
