@@ -65,6 +65,22 @@ static int in_child(child_fn fn, void *arg)
 
 #define FAILS(cond, code, ...) do { if (cond) { kt_diag(__VA_ARGS__); return (code); } } while (0)
 
+/*
+ * Open dir_a, which must be on engine @want, and the WOOF "w" in it (@what
+ * names the case in the diagnostics). 0, else a child's exit status: 1 the
+ * namespace or its engine, 2 the WOOF.
+ */
+static int open_w(enum woof_engine want, const char *what, struct woof_ns **ns, struct woof **w)
+{
+	int ret = woof_ns_open(dir_a, ns);
+
+	FAILS(ret || woof_ns_engine(*ns) != want, 1, "%s: %s, engine %d", what,
+	      woof_strerror(ret), ret ? -1 : (int)woof_ns_engine(*ns));
+	ret = woof_open(*ns, "w", w);
+	FAILS(ret, 2, "open: %s", woof_strerror(ret));
+	return 0;
+}
+
 static int engine_choice(void *arg)
 {
 	struct woof_ns *ns;
@@ -176,10 +192,9 @@ static int user_on_served(void *arg)
 
 	(void)arg;
 	setenv("WOOF_ENGINE", "user", 1);
-	if (woof_ns_open(dir_a, &ns) || woof_ns_engine(ns) != WOOF_ENGINE_USER)
-		return 1;
-	ret = woof_open(ns, "w", &w);
-	FAILS(ret, 2, "open: %s", woof_strerror(ret));
+	ret = open_w(WOOF_ENGINE_USER, "WOOF_ENGINE=user", &ns, &w);
+	if (ret)
+		return ret;
 	ret = woof_read(w, 2, &got, NULL);
 	FAILS(ret || got.n != 2, 3, "read: %s", woof_strerror(ret));
 	ret = woof_append(w, &e, NULL, &seq);
@@ -358,10 +373,9 @@ static int user_after_umount(void *arg)
 	int ret;
 
 	(void)arg;
-	if (woof_ns_open(dir_a, &ns) || woof_ns_engine(ns) != WOOF_ENGINE_USER)
-		return 1;
-	ret = woof_open(ns, "w", &w);
-	FAILS(ret, 2, "open: %s", woof_strerror(ret));
+	ret = open_w(WOOF_ENGINE_USER, "after the unmount", &ns, &w);
+	if (ret)
+		return ret;
 	memcpy(&h, woof_header(w), sizeof(h));
 	FAILS(h.state & WOOF_STATE_KERNEL, 3, "WOOF_STATE_KERNEL still set after the unmount");
 	ret = woof_append(w, &e, NULL, &seq);
@@ -380,10 +394,9 @@ static int kernel_after_remount(void *arg)
 	int ret;
 
 	(void)arg;
-	if (woof_ns_open(dir_a, &ns) || woof_ns_engine(ns) != WOOF_ENGINE_KERNEL)
-		return 1;
-	ret = woof_open(ns, "w", &w);
-	FAILS(ret, 2, "open: %s", woof_strerror(ret));
+	ret = open_w(WOOF_ENGINE_KERNEL, "after the remount", &ns, &w);
+	if (ret)
+		return ret;
 	ret = woof_append(w, &e, NULL, &seq);
 	FAILS(ret || seq != 5, 3, "kernel append after the remount: %s seq %" PRIu64,
 	      woof_strerror(ret), seq);
@@ -423,11 +436,9 @@ static int readonly_device(void *arg)
 	(void)arg;
 	if (drop_privileges())
 		return 1;
-	ret = woof_ns_open(dir_a, &ns);
-	FAILS(ret || woof_ns_engine(ns) != WOOF_ENGINE_KERNEL, 2,
-	      "read-only device: %s, engine %d", woof_strerror(ret), ret ? -1 : (int)woof_ns_engine(ns));
-	ret = woof_open(ns, "w", &w);
-	FAILS(ret, 3, "open: %s", woof_strerror(ret));
+	ret = open_w(WOOF_ENGINE_KERNEL, "read-only device", &ns, &w);
+	if (ret)
+		return ret + 1;
 	ret = woof_append(w, &e, NULL, &seq);
 	FAILS(ret != -EACCES, 4, "append on a read-only device: %s", woof_strerror(ret));
 	ret = woof_create(ns, "x", &o, NULL);
@@ -455,11 +466,9 @@ static int closed_device(void *arg)
 	(void)arg;
 	if (drop_privileges())
 		return 1;
-	ret = woof_ns_open(dir_a, &ns);
-	FAILS(ret || woof_ns_engine(ns) != WOOF_ENGINE_USER, 2,
-	      "device closed to us: %s, engine %d", woof_strerror(ret), ret ? -1 : (int)woof_ns_engine(ns));
-	ret = woof_open(ns, "w", &w);
-	FAILS(ret, 3, "open: %s", woof_strerror(ret));
+	ret = open_w(WOOF_ENGINE_USER, "device closed to us", &ns, &w);
+	if (ret)
+		return ret + 1;
 	ret = woof_read(w, 0, &got, NULL);
 	FAILS(ret, 4, "read: %s", woof_strerror(ret));
 	ret = woof_append(w, &e, NULL, &seq);
@@ -490,6 +499,18 @@ static int closed_device_forced(void *arg)
 
 static void set_flags_ioctl(void)
 {
+	/* each refused as it stands (.size 0: the full size) */
+	static const struct {
+		struct woof_set_flags a;
+		const char *what;
+	} bad[] = {
+		{ { .set = WOOF_F_DURABLE, .clear = WOOF_F_DURABLE },
+		  "set and clear the same flag: EINVAL" },
+		{ { .set = 1U << 7 }, "unknown flag: EINVAL" },
+		{ { .set = WOOF_F_DURABLE, .flags = 1 }, "flags != 0: EINVAL" },
+		{ { .set = WOOF_F_DURABLE, .reserved = { 0, 1 } }, "reserved != 0: EINVAL" },
+		{ { .size = 8, .set = WOOF_F_DURABLE }, "short size: EINVAL" },
+	};
 	struct woof_set_flags a;
 	struct woof_open o;
 	int nsfd, fd, rofd;
@@ -511,21 +532,15 @@ static void set_flags_ioctl(void)
 	a.clear = WOOF_F_DURABLE;
 	KT_ZERO(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), "SET_FLAGS clear durable");
 	KT_OK(a.old == (WOOF_F_OVERWRITE | WOOF_F_DURABLE), "... old flags 0x%x", a.old);
-	a.set = a.clear = WOOF_F_DURABLE;
-	KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "set and clear the same flag: EINVAL");
-	a.set = 1U << 7;
-	a.clear = 0;
-	KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "unknown flag: EINVAL");
-	a.set = WOOF_F_DURABLE;
-	a.flags = 1;
-	KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "flags != 0: EINVAL");
-	a.flags = 0;
-	a.reserved[1] = 1;
-	KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "reserved != 0: EINVAL");
-	a.reserved[1] = 0;
-	a.size = 8;
-	KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "short size: EINVAL");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = bad[i].a;
+		if (!a.size)
+			a.size = sizeof(a);
+		KT_ERR(ioctl(fd, WOOF_IOC_SET_FLAGS, &a), EINVAL, "%s", bad[i].what);
+	}
+	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
+	a.set = WOOF_F_DURABLE;
 	KT_ERR(ioctl(rofd, WOOF_IOC_SET_FLAGS, &a), EBADF, "read-only WOOF fd: EBADF");
 	close(rofd);
 	close(fd);

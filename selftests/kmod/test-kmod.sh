@@ -24,47 +24,22 @@ ko=${1:?usage: test-kmod.sh WOOF_KO BINDIR}
 bin=${2:?usage: test-kmod.sh WOOF_KO BINDIR}
 work=$(mktemp -d /tmp/woof-kmod.XXXXXX)
 passed=0 failed=0 failures=()
+# shellcheck source=selftests/kmod/lib-kmod.sh
+. "$(dirname "$0")/lib-kmod.sh" || exit 1
 
-say() { printf 'test-kmod: %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$*"; }
-fail() { failed=$((failed + 1)); failures+=("$*"); printf 'FAIL %s\n' "$*"; }
-
-if [ "$(id -u)" != 0 ]; then
-	say "SKIP: must run as root (inside the VM: selftests/vm/run-vm.sh)"
-	exit 77
-fi
-if [ ! -e /proc/modules ]; then
-	say "SKIP: this kernel cannot load modules (run it through selftests/vm/run-vm.sh)"
-	exit 77
-fi
-[ -r "$ko" ] || { say "no module at $ko"; exit 1; }
+kt_need_guest
 for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl bench-kmod; do
 	[ -x "$bin/$t" ] || { say "missing test program $bin/$t"; exit 1; }
 done
 
-echo "test-kmod: start $(date +%s)" >/dev/kmsg
-if grep -q '^woof ' /proc/modules; then
-	rmmod woof || { say "a woof module is loaded and cannot be removed"; exit 1; }
-fi
+kt_mark
+kt_rmmod_stale
 
 # run PROGRAM [ARGS...]: one TAP program; its "not ok" lines are shown
-run() {
-	local name=$1 out rc
-	shift
-	out=$("$bin/$name" "$@" 2>&1)
-	rc=$?
-	printf '%s\n' "$out" | grep -v '^ok ' | sed "s/^/  [$name] /"
-	if [ "$rc" = 0 ]; then
-		pass "$name $* ($(printf '%s\n' "$out" | grep -c '^ok ') checks)"
-	else
-		fail "$name $* (exit $rc)"
-	fi
-}
+run() { kt_tap "$1" "$1 ${*:2}" "$bin/$1" "${@:2}"; }
 
 load() {
-	if insmod "$ko" && [ -c /dev/woof/control ]; then
-		return 0
-	fi
+	kt_insmod && return 0
 	fail "insmod $ko"
 	return 1
 }
@@ -193,21 +168,6 @@ WOOF_KT_DIR=$work/tmpfs "$bin/bench-kmod" | sed 's/^/  /'
 unload
 [ -n "$ext4" ] && umount "$ext4"
 umount "$work/tmpfs"
-log=$(dmesg | sed -n '/test-kmod: start/,$p')
-bad=$(printf '%s\n' "$log" | grep -E 'WARNING:|BUG:|kernel BUG|Oops|general protection|Call Trace:|refcount_t:|list_(add|del) corruption|KASAN|UBSAN|woof.*(leak|error)' || true)
-if [ -z "$bad" ]; then
-	pass "kernel log clean since the start ($(printf '%s\n' "$log" | wc -l) lines)"
-else
-	fail "kernel log has flagged lines:"
-	printf '%s\n' "$bad" | head -20 | sed 's/^/  | /'
-fi
+kt_check_log
 rm -rf "$work"
-
-echo
-if [ "$failed" = 0 ]; then
-	say "$passed passed, 0 failed"
-	exit 0
-fi
-say "$passed passed, $failed failed:"
-printf '  %s\n' "${failures[@]}"
-exit 1
+kt_finish

@@ -25,30 +25,17 @@ W=$bld/tools/woofctl/woofctl
 work=$(mktemp -d /tmp/woof-uk.XXXXXX)
 chmod 755 "$work"	# tests that drop privileges reach their namespaces below it
 passed=0 failed=0 skipped=0 failures=()
+# shellcheck source=selftests/kmod/lib-kmod.sh
+. "$(dirname "$0")/lib-kmod.sh" || exit 1
 
-say() { printf 'test-unit-kernel: %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$*"; }
-fail() { failed=$((failed + 1)); failures+=("$*"); printf 'FAIL %s\n' "$*"; }
-
-if [ "$(id -u)" != 0 ]; then
-	say "SKIP: must run as root (inside the VM: selftests/vm/run-vm.sh)"
-	exit 77
-fi
-if [ ! -e /proc/modules ]; then
-	say "SKIP: this kernel cannot load modules (run it through selftests/vm/run-vm.sh)"
-	exit 77
-fi
-[ -r "$ko" ] || { say "no module at $ko"; exit 1; }
+kt_need_guest
 for p in selftests/kmod/test-engine tools/woofctl/woofctl; do
 	[ -x "$bld/$p" ] || { say "missing $bld/$p"; exit 1; }
 done
 
-echo "test-unit-kernel: start $(date +%s)" >/dev/kmsg
-if grep -q '^woof ' /proc/modules; then
-	rmmod woof || { say "a woof module is loaded and cannot be removed"; exit 1; }
-fi
-load() { insmod "$ko" && [ -c /dev/woof/control ]; }
-if ! load; then
+kt_mark
+kt_rmmod_stale
+if ! kt_insmod; then
 	say "insmod $ko failed"
 	exit 1
 fi
@@ -70,14 +57,8 @@ mkdir -p "$root"
 mount -t tmpfs -o size=768M tmpfs "$root" || { say "mount tmpfs failed"; exit 1; }
 
 # ---- 2. test-engine
-out=$(WOOF_KT_DIR=$root timeout -k 5 300 "$bld/selftests/kmod/test-engine" 2>&1)
-rc=$?
-printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/  [test-engine] /'
-if [ "$rc" = 0 ]; then
-	pass "test-engine ($(printf '%s\n' "$out" | grep -c '^ok ') checks)"
-else
-	fail "test-engine (exit $rc)"
-fi
+WOOF_KT_DIR=$root kt_tap test-engine test-engine \
+	timeout -k 5 300 "$bld/selftests/kmod/test-engine"
 
 # ---- 3. the unit suites on the kernel engine
 for s in format api names cspot badinput triggers stress kill; do
@@ -104,7 +85,7 @@ for s in format api names cspot badinput triggers stress kill; do
 	left=$(ns_count)
 	if [ "$left" != 0 ]; then
 		fail "unit suite $s left $left namespaces mounted"
-		rmmod woof && load || { say "cannot reload the module"; break; }
+		rmmod woof && kt_insmod || { say "cannot reload the module"; break; }
 	fi
 done
 
@@ -170,14 +151,7 @@ fi
 # ---- 5. clean up and read the kernel log
 rmmod woof || fail "rmmod woof"
 umount "$root"
-log=$(dmesg | sed -n '/test-unit-kernel: start/,$p')
-bad=$(printf '%s\n' "$log" | grep -E 'WARNING:|BUG:|kernel BUG|Oops|general protection|Call Trace:|refcount_t:|list_(add|del) corruption|KASAN|UBSAN|woof.*(leak|error)' || true)
-if [ -z "$bad" ]; then
-	pass "kernel log clean since the start ($(printf '%s\n' "$log" | wc -l) lines)"
-else
-	fail "kernel log has flagged lines:"
-	printf '%s\n' "$bad" | head -20 | sed 's/^/  | /'
-fi
+kt_check_log
 rm -rf "$work"
 
 echo

@@ -28,9 +28,10 @@ work=$(mktemp -d /tmp/woof-ctlk.XXXXXX)
 passed=0 failed=0 failures=()
 OUT=$work/out ERR=$work/err rc=0
 BG=()
+# shellcheck source=selftests/kmod/lib-kmod.sh
+. "$(dirname "$0")/lib-kmod.sh" || exit 1
 
-say() { printf 'test-woofctl-kmod: %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$*"; }
+# fail DESCRIPTION [DETAIL]: also shows the last command's stderr
 fail() {
 	failed=$((failed + 1))
 	failures+=("$1")
@@ -47,15 +48,7 @@ cleanup() {
 	rm -rf "$work"
 }
 
-if [ "$(id -u)" != 0 ]; then
-	say "SKIP: must run as root (inside the VM: selftests/vm/run-vm.sh)"
-	exit 77
-fi
-if [ ! -e /proc/modules ]; then
-	say "SKIP: this kernel cannot load modules (run it through selftests/vm/run-vm.sh)"
-	exit 77
-fi
-[ -r "$ko" ] || { say "no module at $ko"; exit 1; }
+kt_need_guest
 [ -x "$W" ] || { say "no woofctl at $W"; exit 1; }
 trap cleanup EXIT
 
@@ -123,9 +116,7 @@ wait_for() { # FILE REGEX SECONDS
 	return 1
 }
 
-if grep -q '^woof ' /proc/modules; then
-	rmmod woof || { say "a woof module is loaded and cannot be removed"; exit 1; }
-fi
+kt_rmmod_stale
 
 # ---- without the module ------------------------------------------------------------
 expect 1 "features without woof.ko: exit 1" features
@@ -133,7 +124,7 @@ err_has "features without woof.ko says to load it" "/dev/woof/control not found:
 expect 1 "monitor without woof.ko: exit 1" monitor
 err_has "monitor without woof.ko says to load it" "load woof.ko"
 
-if ! insmod "$ko" || [ ! -c /dev/woof/control ]; then
+if ! kt_insmod; then
 	fail "insmod $ko"
 	exit 1
 fi
@@ -387,11 +378,4 @@ else
 	fail "the JSON checks did not run"
 fi
 say "took $SECONDS s"
-echo
-if [ "$failed" = 0 ]; then
-	say "$passed passed, 0 failed"
-	exit 0
-fi
-say "$passed passed, $failed failed:"
-printf '  %s\n' "${failures[@]}"
-exit 1
+kt_finish

@@ -126,6 +126,16 @@ static int verdict(const struct figure *f)
 	}
 }
 
+/* the "result" column: PASS, MISS, or nothing without a target */
+static const char *verdict_word(const struct figure *f)
+{
+	switch (verdict(f)) {
+	case 1: return "PASS";
+	case 0: return "MISS";
+	default: return "";
+	}
+}
+
 /* ---- human output -------------------------------------------------------- */
 
 static const char *fmt_ns(char *buf, size_t len, double ns)
@@ -182,26 +192,35 @@ static const char *fmt_target(char *buf, size_t len, const struct figure *f)
 	return buf;
 }
 
+/*
+ * The "median", "p99/worst" and count columns (@len bytes each): ns per op
+ * and @count; for a throughput the rates of the median and of the slowest
+ * run, and @runs x the operations per run.
+ */
+static void fmt_columns(const struct figure *f, char *med, char *p99, char *n, size_t len,
+			unsigned long long runs, unsigned long long count)
+{
+	if (f->throughput) {
+		fmt_rate(med, len, f->rate);
+		fmt_rate(p99, len, f->worst_rate);
+		snprintf(n, len, "%llux%llu", runs, (unsigned long long)f->ops);
+	} else {
+		fmt_ns(med, len, f->median_ns);
+		fmt_ns(p99, len, f->p99_ns);
+		snprintf(n, len, "%llu", count);
+	}
+}
+
 static void human_row(const struct bench *b, const struct figure *f, bool is_floor)
 {
 	char med[32], p99[32], rs[16], rr[16], tg[48], batch[32];
-	const char *res;
 
 	if (!f->measured) {
 		if (f->selected)
 			printf("%-32s %10s\n", f->label, "not measured");
 		return;
 	}
-	if (f->throughput) {
-		fmt_rate(med, sizeof(med), f->rate);
-		fmt_rate(p99, sizeof(p99), f->worst_rate);
-		snprintf(batch, sizeof(batch), "%ux%llu", f->procs,
-			 (unsigned long long)f->ops);
-	} else {
-		fmt_ns(med, sizeof(med), f->median_ns);
-		fmt_ns(p99, sizeof(p99), f->p99_ns);
-		snprintf(batch, sizeof(batch), "%u", f->batch);
-	}
+	fmt_columns(f, med, p99, batch, sizeof(med), f->procs, f->batch);
 	if (is_floor) {
 		printf("%-32s %11s %11s %9s %8s %9zu %7ld\n", f->label, med, p99,
 		       fmt_ratio(rs, sizeof(rs),
@@ -210,15 +229,10 @@ static void human_row(const struct bench *b, const struct figure *f, bool is_flo
 		       batch, f->samples, f->faults);
 		return;
 	}
-	switch (verdict(f)) {
-	case 1: res = "PASS"; break;
-	case 0: res = "MISS"; break;
-	default: res = "";
-	}
 	printf("%-32s %11s %11s %9s %8s %9s %9zu %7ld  %-12s %s\n", f->label, med, p99,
 	       fmt_ratio(rs, sizeof(rs), ratio(f->median_ns, &b->floor[FLOOR_SYSCALL])),
 	       fmt_ratio(rr, sizeof(rr), ratio(f->median_ns, ring_floor(b, f))),
-	       batch, f->samples, f->faults, fmt_target(tg, sizeof(tg), f), res);
+	       batch, f->samples, f->faults, fmt_target(tg, sizeof(tg), f), verdict_word(f));
 }
 
 /* ---- the handler runtimes (handler.c) -------------------------------------- */
@@ -268,45 +282,23 @@ static void human_handlers(const struct bench *b)
 
 		if (!f->measured)
 			continue;
-		if (f->throughput) {
-			fmt_rate(med, sizeof(med), f->rate);
-			fmt_rate(p99, sizeof(p99), f->worst_rate);
-			snprintf(n, sizeof(n), "%ux%llu", f->procs, (unsigned long long)f->ops);
-		} else {
-			fmt_ns(med, sizeof(med), f->median_ns);
-			fmt_ns(p99, sizeof(p99), f->p99_ns);
-			snprintf(n, sizeof(n), "%zu", f->samples);
-		}
+		fmt_columns(f, med, p99, n, sizeof(med), f->procs, f->samples);
 		printf("%-34s %11s %11s %9s\n", f->label, med, p99, n);
 	}
 	printf("\n%-34s %11s %11s %11s %9s %9s  %-12s %s\n", "figure", "median", "p99/worst",
 	       "x fork+exec", "x fork", "n", "target", "result");
 	for (int i = 0; i < HFIG_COUNT; i++) {
 		const struct figure *f = &h->fig[i];
-		const char *res;
 
 		if (!f->measured) {
 			printf("%-34s %11s\n", f->label, "not measured");
 			continue;
 		}
-		if (f->throughput) {
-			fmt_rate(med, sizeof(med), f->rate);
-			fmt_rate(p99, sizeof(p99), f->worst_rate);
-			snprintf(n, sizeof(n), "%zux%llu", f->samples, (unsigned long long)f->ops);
-		} else {
-			fmt_ns(med, sizeof(med), f->median_ns);
-			fmt_ns(p99, sizeof(p99), f->p99_ns);
-			snprintf(n, sizeof(n), "%zu", f->samples);
-		}
-		switch (verdict(f)) {
-		case 1: res = "PASS"; break;
-		case 0: res = "MISS"; break;
-		default: res = "";
-		}
+		fmt_columns(f, med, p99, n, sizeof(med), f->samples, f->samples);
 		printf("%-34s %11s %11s %11s %9s %9s  %-12s %s\n", f->label, med, p99,
 		       fmt_ratio(r1, sizeof(r1), h_ratio(f, h_floor_for(b, f, true))),
 		       fmt_ratio(r2, sizeof(r2), h_ratio(f, h_floor_for(b, f, false))), n,
-		       fmt_target(tg, sizeof(tg), f), res);
+		       fmt_target(tg, sizeof(tg), f), verdict_word(f));
 	}
 }
 
@@ -393,19 +385,37 @@ static void json_num(double v)
 		printf("%.6g", v);
 }
 
-static void json_figure(const struct bench *b, const struct figure *f, bool is_floor)
+/* what every object of a figure or floor starts with; the "}" is the caller's */
+static void json_figure_head(const struct figure *f)
 {
-	int v = verdict(f);
-
 	printf("{\"name\":");
 	json_str(f->name);
 	printf(",\"label\":");
 	json_str(f->label);
-	printf(",\"kind\":\"%s\"", f->throughput ? "throughput" : "latency");
-	printf(",\"median_ns\":");
+	printf(",\"kind\":\"%s\",\"median_ns\":", f->throughput ? "throughput" : "latency");
 	json_num(f->median_ns);
 	printf(",\"p99_ns\":");
 	json_num(f->p99_ns);
+}
+
+/* "target" (the rate's metric called @rate_metric) and "pass" */
+static void json_target(const struct figure *f, const char *rate_metric)
+{
+	int v = verdict(f);
+
+	printf(",\"target\":");
+	if (f->target == TARGET_MAX_NS)
+		printf("{\"metric\":\"median_ns\",\"max\":%.0f}", f->target_value);
+	else if (f->target == TARGET_MIN_RATE)
+		printf("{\"metric\":\"%s\",\"min\":%.0f}", rate_metric, f->target_value);
+	else
+		printf("null");
+	printf(",\"pass\":%s", v < 0 ? "null" : v ? "true" : "false");
+}
+
+static void json_figure(const struct bench *b, const struct figure *f, bool is_floor)
+{
+	json_figure_head(f);
 	printf(",\"min_ns\":");
 	json_num(f->min_ns);
 	printf(",\"ratio_to_floor\":");
@@ -433,14 +443,7 @@ static void json_figure(const struct bench *b, const struct figure *f, bool is_f
 		       f->procs, (unsigned long long)f->ops, f->pinned ? "true" : "false");
 	}
 	if (!is_floor) {
-		printf(",\"target\":");
-		if (f->target == TARGET_MAX_NS)
-			printf("{\"metric\":\"median_ns\",\"max\":%.0f}", f->target_value);
-		else if (f->target == TARGET_MIN_RATE)
-			printf("{\"metric\":\"appends_per_s\",\"min\":%.0f}", f->target_value);
-		else
-			printf("null");
-		printf(",\"pass\":%s", v < 0 ? "null" : v ? "true" : "false");
+		json_target(f, "appends_per_s");
 		printf(",\"reference_ns\":");
 		if (f->reference_ns > 0)
 			json_num(f->reference_ns);
@@ -454,11 +457,69 @@ static void json_figure(const struct bench *b, const struct figure *f, bool is_f
 	printf("}");
 }
 
+static void json_floor(const struct bench *b, const struct figure *f)
+{
+	json_figure(b, f, true);
+}
+
+static void json_fig(const struct bench *b, const struct figure *f)
+{
+	json_figure(b, f, false);
+}
+
+static void json_handler_floor(const struct bench *b, const struct figure *f)
+{
+	(void)b;
+	json_figure_head(f);
+	if (f->throughput) {
+		printf(",\"per_s\":");
+		json_num(f->rate);
+		printf(",\"processes\":%u", f->procs);
+	}
+	printf(",\"samples\":%zu}", f->samples);
+}
+
+static void json_handler_fig(const struct bench *b, const struct figure *f)
+{
+	json_figure_head(f);
+	printf(",\"min_ns\":");
+	json_num(f->min_ns);
+	if (f->throughput) {
+		printf(",\"calls_per_s\":");
+		json_num(f->rate);
+		printf(",\"worst_calls_per_s\":");
+		json_num(f->worst_rate);
+		printf(",\"calls_per_run\":%llu", (unsigned long long)f->ops);
+	}
+	printf(",\"ratio_to_fork_exec\":");
+	json_num(h_ratio(f, h_floor_for(b, f, true)));
+	printf(",\"ratio_to_fork\":");
+	json_num(h_ratio(f, h_floor_for(b, f, false)));
+	printf(",\"samples\":%zu", f->samples);
+	json_target(f, "calls_per_s");
+	printf("}");
+}
+
+/* the measured ones of the @n figures at @v, by @one, separated by commas */
+static void json_list(const struct bench *b, const struct figure *v, int n,
+		      void (*one)(const struct bench *b, const struct figure *f))
+{
+	bool first = true;
+
+	for (int i = 0; i < n; i++) {
+		if (!v[i].measured)
+			continue;
+		if (!first)
+			putchar(',');
+		first = false;
+		one(b, &v[i]);
+	}
+}
+
 /* "handlers": {...} - present when the section was asked for */
 static void json_handlers(const struct bench *b)
 {
 	const struct hbench *h = &b->h;
-	bool first = true;
 
 	if (!h->wanted)
 		return;
@@ -471,71 +532,15 @@ static void json_handlers(const struct bench *b)
 		json_str(h->why_not);
 	printf(",\"max_concurrent\":%u,\"warm_workers\":%u,\"floors\":[", h->max_concurrent,
 	       h->warm_workers);
-	for (int i = 0; i < HFLOOR_COUNT; i++) {
-		const struct figure *f = &h->floor[i];
-
-		if (!f->measured)
-			continue;
-		printf("%s{\"name\":", first ? "" : ",");
-		first = false;
-		json_str(f->name);
-		printf(",\"label\":");
-		json_str(f->label);
-		printf(",\"kind\":\"%s\",\"median_ns\":", f->throughput ? "throughput" : "latency");
-		json_num(f->median_ns);
-		printf(",\"p99_ns\":");
-		json_num(f->p99_ns);
-		if (f->throughput) {
-			printf(",\"per_s\":");
-			json_num(f->rate);
-			printf(",\"processes\":%u", f->procs);
-		}
-		printf(",\"samples\":%zu}", f->samples);
-	}
+	json_list(b, h->floor, HFLOOR_COUNT, json_handler_floor);
 	printf("],\"figures\":[");
-	first = true;
-	for (int i = 0; i < HFIG_COUNT; i++) {
-		const struct figure *f = &h->fig[i];
-		int v = verdict(f);
-
-		if (!f->measured)
-			continue;
-		printf("%s{\"name\":", first ? "" : ",");
-		first = false;
-		json_str(f->name);
-		printf(",\"label\":");
-		json_str(f->label);
-		printf(",\"kind\":\"%s\",\"median_ns\":", f->throughput ? "throughput" : "latency");
-		json_num(f->median_ns);
-		printf(",\"p99_ns\":");
-		json_num(f->p99_ns);
-		printf(",\"min_ns\":");
-		json_num(f->min_ns);
-		if (f->throughput) {
-			printf(",\"calls_per_s\":");
-			json_num(f->rate);
-			printf(",\"worst_calls_per_s\":");
-			json_num(f->worst_rate);
-			printf(",\"calls_per_run\":%llu", (unsigned long long)f->ops);
-		}
-		printf(",\"ratio_to_fork_exec\":");
-		json_num(h_ratio(f, h_floor_for(b, f, true)));
-		printf(",\"ratio_to_fork\":");
-		json_num(h_ratio(f, h_floor_for(b, f, false)));
-		printf(",\"samples\":%zu,\"target\":", f->samples);
-		if (f->target == TARGET_MAX_NS)
-			printf("{\"metric\":\"median_ns\",\"max\":%.0f}", f->target_value);
-		else
-			printf("{\"metric\":\"calls_per_s\",\"min\":%.0f}", f->target_value);
-		printf(",\"pass\":%s}", v < 0 ? "null" : v ? "true" : "false");
-	}
+	json_list(b, h->fig, HFIG_COUNT, json_handler_fig);
 	printf("]}");
 }
 
 void report_json(const struct bench *b)
 {
 	struct host_info h;
-	bool first;
 
 	host_info(&h);
 	printf("{\"schema\":%d,\"tool\":\"woof-bench\",\"library_version\":", BENCH_SCHEMA);
@@ -568,25 +573,9 @@ void report_json(const struct bench *b)
 	       "\"ratio_to_floor\":\"median_ns / getppid() median_ns\","
 	       "\"ratio_to_ring_floor\":\"median_ns / mapped-ring floor median_ns\"}");
 	printf(",\"floors\":[");
-	first = true;
-	for (int i = 0; i < FLOOR_COUNT; i++) {
-		if (!b->floor[i].measured)
-			continue;
-		if (!first)
-			putchar(',');
-		first = false;
-		json_figure(b, &b->floor[i], true);
-	}
+	json_list(b, b->floor, FLOOR_COUNT, json_floor);
 	printf("],\"figures\":[");
-	first = true;
-	for (int i = 0; i < FIG_COUNT; i++) {
-		if (!b->fig[i].measured)
-			continue;
-		if (!first)
-			putchar(',');
-		first = false;
-		json_figure(b, &b->fig[i], false);
-	}
+	json_list(b, b->fig, FIG_COUNT, json_fig);
 	printf("]");
 	json_handlers(b);
 	printf(",\"failures\":%d,\"ok\":%s}\n", b->failures, b->failures ? "false" : "true");

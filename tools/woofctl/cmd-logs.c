@@ -23,13 +23,13 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "woofctl.h"
 
 /* one line of output, with where it came from */
@@ -54,35 +54,6 @@ struct logs {
 	size_t n, cap;
 	int err;		/* -ENOMEM while collecting */
 };
-
-/* ---- stopping -f ------------------------------------------------------------------ */
-
-/*
- * SIGINT, SIGTERM and SIGHUP set stop_requested, checked before every
- * wait. A signal that comes once we have decided to wait (output flushed)
- * exits at once from the handler: nothing is lost then, and no signal can
- * slip in between the check and the sleep.
- */
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t waiting;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	if (waiting)
-		_exit(EXIT_OK);
-	stop_requested = 1;
-}
-
-static void catch_stop_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART */
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
 
 /* ---- lines ---------------------------------------------------------------------------- */
 
@@ -253,7 +224,7 @@ static int read_chunks(struct logs *lg, struct woof *w, uint64_t *next, uint64_t
 	while (*next <= latest) {
 		int err;
 
-		if (stop_requested)
+		if (follow_stopped())
 			return -EINTR;
 		err = woof_read(w, *next, &ch, NULL);
 		if (err == -ENODATA) {
@@ -304,19 +275,17 @@ static int wait_for_log(struct woof_ns *ns, struct woof_ns **meta, struct woof *
 		err = disp_open(ns, WOOF_LOG_FILE, sizeof(struct woof_log_chunk), meta, w);
 		if (err != -ENOENT)
 			break;
-		waiting = 1;
-		if (stop_requested) {
+		if (!follow_sleep_begin()) {
 			err = -EINTR;
 			break;
 		}
 		if (read(fd, ev, sizeof(ev)) < 0 && errno != EINTR) {
 			err = -errno;
-			waiting = 0;
+			follow_sleep_end();
 			break;
 		}
-		waiting = 0;
+		follow_sleep_end();
 	}
-	waiting = 0;
 	close(fd);
 	return err;
 }
@@ -371,7 +340,7 @@ int cmd_logs(struct woofctl *ctx, int argc, char **argv)
 		return ret;
 	snprintf(path, sizeof(path), "%s/" WOOF_NS_META_DIR "/" WOOF_LOG_FILE, woof_ns_path(ns));
 	if (follow)
-		catch_stop_signals();
+		follow_catch_signals();
 
 	err = disp_open(ns, WOOF_LOG_FILE, sizeof(struct woof_log_chunk), &meta, &w);
 	if (err == -ENOENT && follow)
@@ -428,16 +397,13 @@ int cmd_logs(struct woofctl *ctx, int argc, char **argv)
 		err = out_flush();
 		if (err == -EPIPE)
 			break;
-		if (err && !(err == -EINTR && stop_requested)) {
+		if (err && !(err == -EINTR && follow_stopped())) {
 			ret = fail_sys(err, "logs: writing the output");
 			break;
 		}
-		/* output is flushed; from here a stop signal exits at once */
-		waiting = 1;
-		if (stop_requested)
+		err = follow_wait(w, next - 1);	/* the output is flushed */
+		if (err == -EINTR)
 			break;
-		err = woof_wait(w, next - 1, -1);
-		waiting = 0;
 		if (err == -ESTALE && reopens++ < 100) {
 			/* the log was re-created: follow the new one from its start */
 			disp_close(meta, w);
@@ -449,10 +415,6 @@ int cmd_logs(struct woofctl *ctx, int argc, char **argv)
 				break;
 			}
 			next = 1;
-		} else if (err == -EINTR || err == -ETIMEDOUT) {
-			if (stop_requested)
-				break;
-			continue;
 		} else if (err) {
 			ret = fail(err, "logs: %s: waiting", path);
 			break;
@@ -466,7 +428,6 @@ int cmd_logs(struct woofctl *ctx, int argc, char **argv)
 			break;
 		}
 	}
-	waiting = 0;
 out:
 	for (size_t i = 0; i < lg.n; i++)
 		free(lg.lines[i].text);

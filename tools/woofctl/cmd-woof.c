@@ -10,11 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "follow.h"
 #include "woofctl.h"
 
 /* long-only options */
@@ -580,33 +580,7 @@ out:
 
 /* ---- tail ----------------------------------------------------------------------- */
 
-/*
- * Stopping tail -f: SIGINT, SIGTERM and SIGHUP set stop_requested, which
- * the loop checks before every wait. A signal that arrives once the loop
- * has decided to wait (waiting set, output already flushed) exits at once
- * from the handler: nothing is lost then, and no signal can slip in between
- * the check and the sleep in woof_wait().
- */
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t waiting;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	if (waiting)
-		_exit(EXIT_OK);
-	stop_requested = 1;
-}
-
-static void catch_stop_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };	/* no SA_RESTART */
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
+/* Stopping tail -f: SIGINT, SIGTERM and SIGHUP (follow.h). */
 
 struct tail {
 	struct woofctl *ctx;
@@ -645,7 +619,7 @@ static int tail_print(struct tail *t, uint64_t *next, uint64_t latest)
 		uint64_t got;
 		int err;
 
-		if (stop_requested)
+		if (follow_stopped())
 			return -EINTR;
 		err = woof_read(t->w, *next, t->buf, &got);
 
@@ -673,7 +647,7 @@ static int tail_print(struct tail *t, uint64_t *next, uint64_t latest)
 			putchar('\n');
 		(*next)++;
 		if (t->follow && (err = out_flush())) {
-			if (err == -EPIPE || (err == -EINTR && stop_requested))
+			if (err == -EPIPE || (err == -EINTR && follow_stopped()))
 				return err;
 			return fail_sys(err, "tail: writing the output");
 		}
@@ -752,7 +726,7 @@ int cmd_woof_tail(struct woofctl *ctx, int argc, char **argv)
 	if (ret)
 		goto out;
 	if (t.follow)
-		catch_stop_signals();
+		follow_catch_signals();
 
 	latest = st.latest;
 	next = latest + 1;
@@ -780,16 +754,10 @@ int cmd_woof_tail(struct woofctl *ctx, int argc, char **argv)
 		if (ret || !t.follow)
 			break;
 
-		/* output is flushed; from here a stop signal exits at once */
-		waiting = 1;
-		if (stop_requested)
+		err = follow_wait(t.w, next - 1);	/* the output is flushed */
+		if (err == -EINTR)
 			break;
-		err = woof_wait(t.w, next - 1, -1);
-		waiting = 0;
-		if (err == -EINTR || err == -ETIMEDOUT) {
-			if (stop_requested)
-				break;
-		} else if (err == -ESTALE && reopens++ < 100) {
+		if (err == -ESTALE && reopens++ < 100) {
 			ret = tail_reopen(&t, &st, &next);
 			if (ret)
 				break;
@@ -799,7 +767,6 @@ int cmd_woof_tail(struct woofctl *ctx, int argc, char **argv)
 		}
 		latest = woof_latest(t.w);
 	}
-	waiting = 0;
 out:
 	free(t.buf);
 	if (t.w)
