@@ -25,16 +25,22 @@
  * word, takes over from a dead one, and repairs a half-done append the way
  * the user-space engine would.
  *
- * Cost of an append of a small element: one copy_from_user of the element,
- * i_rwsem and freeze protection of the backing file, and two or three
- * page-cache look-ups (slot, header; plus the undo slot once the WOOF has
- * wrapped). An element larger than WOOF_BOUNCE_MAX is copied in chunks.
+ * Cost of an append of a small element (kw_ioc_append_fast, the common
+ * WOOF_IOC_APPEND): the WOOF's mutex, one user access section (the
+ * argument's fields, the element, the seq written back), and stores into
+ * the slot, undo slot and header pages the WOOF keeps referenced
+ * (woof_wctx_lockless_page): no page-cache look-up, no page lock, no
+ * i_rwsem, no division (kw_next_index), one full barrier. Anything else
+ * takes the general path (kw_append_locked): pages that are not dirty go
+ * through ->write_begin with i_rwsem, a slot across two pages through the
+ * same, and an element larger than WOOF_BOUNCE_MAX is copied in chunks.
  */
 #include <linux/anon_inodes.h>
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -84,6 +90,19 @@ static inline u64 kw_index(const struct kwoof *w, u64 s)
 
 	div64_u64_rem(s - 1, w->history_size, &rem);
 	return rem;
+}
+
+/* kw_index(w, s) without a division when @s follows the last append. */
+static __always_inline u64 kw_next_index(const struct kwoof *w, u64 s)
+{
+	return likely(s == w->idx_seq) ? w->idx_next : kw_index(w, s);
+}
+
+/* After appending @s at @idx: remember the index of s + 1. Lock held. */
+static __always_inline void kw_set_next_index(struct kwoof *w, u64 s, u64 idx)
+{
+	w->idx_seq = s + 1;
+	w->idx_next = idx + 1 == w->history_size ? 0 : idx + 1;
 }
 
 /*
@@ -240,30 +259,6 @@ fail:
 	return ret;
 }
 
-static int kw_fast_append(struct kwoof *w, u64 s, u64 idx, u32 flags, u32 trigger);
-
-/* Append w->bounce (filled by the caller) as the next element. Lock held. */
-int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
-{
-	struct kw_src src = { .kind = KW_SRC_BUF, .kbuf = w->bounce }, old;
-	u64 s = w->seq + 1;
-	struct woof_slot oldh;
-	int ret;
-
-	ret = kw_begin(w);
-	if (!ret && kw_fast_append(w, s, kw_index(w, s), 0, 0) == 0)
-		goto out;
-	if (!ret && s > w->history_size)
-		ret = kw_read_old(w, kw_index(w, s), &oldh, &old);
-	if (!ret)
-		ret = kw_commit(w, s, 0, 0, &src, &oldh, &old);
-out:
-	kw_end(w);
-	if (!ret)
-		*seq = s;
-	return ret;
-}
-
 /* Seqlock-ordered write of a slot at @sl (stamp 0, flags, trigger, element, stamp). */
 static __always_inline void kw_slot_store(struct woof_slot *sl, u64 stamp, u32 flags,
 					  u32 trigger, const void *el, size_t len)
@@ -278,43 +273,147 @@ static __always_inline void kw_slot_store(struct woof_slot *sl, u64 stamp, u32 f
 	smp_store_release(&sl->stamp, stamp);
 }
 
+/* Where kw_fast_prepare() found the pages of an append: see kw_fast_append(). */
+struct kw_fast {
+	struct woof_header *h;
+	struct woof_slot *sl, *undo;	/* undo: NULL until the WOOF wraps */
+	struct page *hp, *slp, *undop;	/* their head pages, for the checks */
+	u32 oflags, otrigger;		/* the overwritten slot's flags and trigger */
+};
+
 /*
- * The common append in straight-line code: the element (in w->bounce) is
- * small, and the slot, the undo slot and the header are in pages the write
- * context keeps and that are dirty, so no page is looked up or locked (see
- * woof_wctx_lockless_ptr). Returns 0 (committed), KW_WAIT_SLOT, or -EAGAIN:
- * take the general path, which stores everything again if it must.
+ * The common append in straight-line code, in two halves so that the
+ * ioctl fast path can read its argument in between: the element (in
+ * w->bounce) is small, and the slot, the undo slot and the header are in
+ * pages the write context keeps and that are dirty, so no page is looked
+ * up or locked (see woof_wctx_lockless_page).
+ *
+ * kw_fast_prepare() changes nothing: 0, or -EAGAIN (take the general
+ * path: a page not in place, a slot across two pages (about one in
+ * PAGE_SIZE / slot_size), the slot to overwrite still PENDING, a repair
+ * to make).
  */
-static int kw_fast_append(struct kwoof *w, u64 s, u64 idx, u32 flags, u32 trigger)
+static __always_inline int kw_fast_prepare(struct kwoof *w, u64 s, u64 idx, struct kw_fast *f)
 {
 	size_t es = w->element_size, sz = WOOF_SLOT_HEADER_SIZE + es;
-	struct woof_slot *sl, *undo = NULL;
-	struct woof_header *h;
 
 	if (es > w->bounce_size || w->need_repair)
 		return -EAGAIN;
-	sl = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, idx), sz);
-	h = woof_wctx_lockless_ptr(&w->wc, 0, WOOF_HEADER_SIZE);
-	if (!sl || !h)
+	f->h = woof_wctx_lockless_ptr(&w->wc, 0, WOOF_HEADER_SIZE, &f->hp, 0);
+	if (!f->h)
 		return -EAGAIN;
+	f->sl = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, idx), sz, &f->slp, 1);
+	if (!f->sl)
+		return -EAGAIN;
+	f->undo = NULL;
+	f->undop = NULL;
+	f->oflags = 0;
+	f->otrigger = 0;
 	if (s > w->history_size) {
-		undo = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, w->history_size), sz);
-		if (!undo)
+		f->undo = woof_wctx_lockless_ptr(&w->wc, WOOF_SLOT_POS(w, w->history_size), sz,
+						 &f->undop, 2);
+		if (!f->undo)
 			return -EAGAIN;
-		if (READ_ONCE(sl->flags) & WOOF_SLOT_PENDING)
+		f->oflags = READ_ONCE(f->sl->flags);
+		f->otrigger = READ_ONCE(f->sl->trigger);
+		if (f->oflags & WOOF_SLOT_PENDING)
 			return -EAGAIN;	/* the general path decides: wait or overrun */
-		kw_slot_store(undo, s - w->history_size, READ_ONCE(sl->flags),
-			      READ_ONCE(sl->trigger), sl + 1, es);
 	}
-	kw_slot_store(sl, s, flags, trigger, w->bounce, es);
-	/* the commit point: seq_no after the slot, as readers acquire it */
-	smp_store_release(&h->seq_no, s);
-	smp_mb();	/* the stores before the dirty bits: see wpage_begin */
-	if (!woof_wctx_lockless_ok(&w->wc, sl) || !woof_wctx_lockless_ok(&w->wc, h) ||
-	    (undo && !woof_wctx_lockless_ok(&w->wc, undo)))
-		return -EAGAIN;
-	WRITE_ONCE(w->seq, s);
 	return 0;
+}
+
+/*
+ * The stores of a prepared append of @s: returns 0 (committed) or
+ * KW_FAST_REDO: everything was stored, but a page was cleaned (or left
+ * the file) meanwhile, and kw_commit() must store it all again through
+ * the file system. The overwritten element (the undo copy, s > history)
+ * is then in *@oldh and *@old (bounce2): the slot itself already holds
+ * the new one.
+ */
+static __always_inline int kw_fast_store(struct kwoof *w, u64 s, u32 flags, u32 trigger,
+					 const struct kw_fast *f, struct woof_slot *oldh,
+					 struct kw_src *old)
+{
+	size_t es = w->element_size;
+
+	if (f->undo)
+		kw_slot_store(f->undo, s - w->history_size, f->oflags, f->otrigger, f->sl + 1, es);
+	kw_slot_store(f->sl, s, flags, trigger, w->bounce, es);
+	/* the commit point: seq_no after the slot, as readers acquire it */
+	smp_store_release(&f->h->seq_no, s);
+	WRITE_ONCE(w->seq, s);
+	/*
+	 * The stores before the dirty bits (see wpage_begin), and w->seq
+	 * before the caller's waitqueue_active() (the barrier wq_has_sleeper
+	 * would make).
+	 */
+	smp_mb();
+	if (unlikely(!woof_wctx_lockless_ok(&w->wc, f->slp) ||
+		     !woof_wctx_lockless_ok(&w->wc, f->hp) ||
+		     (f->undop && !woof_wctx_lockless_ok(&w->wc, f->undop)))) {
+		/* kw_commit() appends s again (and kw_repair() repairs s) */
+		WRITE_ONCE(w->seq, s - 1);
+		if (f->undo) {
+			/* the slot has the new element now: the old one is in the undo slot */
+			memset(oldh, 0, sizeof(*oldh));
+			oldh->stamp = s - w->history_size;
+			oldh->flags = f->oflags;
+			oldh->trigger = f->otrigger;
+			memcpy((u8 *)w->bounce2 + WOOF_SLOT_HEADER_SIZE, f->undo + 1, es);
+			old->kind = KW_SRC_BUF;
+			old->kbuf = (u8 *)w->bounce2 + WOOF_SLOT_HEADER_SIZE;
+		}
+		return KW_FAST_REDO;
+	}
+	return 0;
+}
+
+/*
+ * Both halves: 0 (committed), -EAGAIN (nothing stored), or KW_FAST_REDO
+ * (see kw_fast_store).
+ */
+static __always_inline int kw_fast_append(struct kwoof *w, u64 s, u64 idx, u32 flags,
+					  u32 trigger, struct woof_slot *oldh,
+					  struct kw_src *old)
+{
+	struct kw_fast f __uninitialized;	/* not zeroed per call (INIT_STACK_ALL_ZERO) */
+	int ret;
+
+	ret = kw_fast_prepare(w, s, idx, &f);
+	if (ret)
+		return ret;
+	return kw_fast_store(w, s, flags, trigger, &f, oldh, old);
+}
+
+/* Append w->bounce (filled by the caller) as the next element. Lock held. */
+int kwoof_commit_bounce(struct kwoof *w, u64 *seq)
+{
+	struct kw_src src = { .kind = KW_SRC_BUF, .kbuf = w->bounce }, old;
+	u64 s = w->seq + 1, idx = kw_next_index(w, s);
+	struct woof_slot oldh;
+	int ret;
+
+	ret = kw_begin(w);
+	if (!ret) {
+		ret = kw_fast_append(w, s, idx, 0, 0, &oldh, &old);
+		if (!ret)
+			goto out;
+		if (ret == KW_FAST_REDO)
+			goto commit;
+		ret = 0;
+	}
+	if (!ret && s > w->history_size)
+		ret = kw_read_old(w, idx, &oldh, &old);
+commit:
+	if (!ret)
+		ret = kw_commit(w, s, 0, 0, &src, &oldh, &old);
+out:
+	kw_end(w);
+	if (!ret) {
+		*seq = s;
+		kw_set_next_index(w, s, idx);
+	}
+	return ret;
 }
 
 /*
@@ -325,7 +424,7 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 			    u32 flags, u64 *seq, bool *triggered)
 {
 	struct kw_src src = { .kind = KW_SRC_USER, .user = el }, old = { 0 };
-	u64 H = w->history_size, s = w->seq + 1, idx = kw_index(w, s), t = 0, overruns = 0;
+	u64 H = w->history_size, s = w->seq + 1, idx = kw_next_index(w, s), t = 0, overruns = 0;
 	struct woof_slot oldh = { 0 };
 	bool overrun = false;
 	int ret;
@@ -343,9 +442,13 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 	}
 	ret = kw_begin(w);
 	if (!ret && !handler) {
-		ret = kw_fast_append(w, s, idx, 0, 0);
+		ret = kw_fast_append(w, s, idx, 0, 0, &oldh, &old);
 		if (!ret)
 			goto out;
+		if (ret == KW_FAST_REDO) {
+			ret = 0;
+			goto commit;
+		}
 		ret = 0;
 	}
 	if (!ret && s > H) {
@@ -370,9 +473,12 @@ static int kw_append_locked(struct kwoof *w, const void __user *el, const char *
 		if (!ret)
 			ret = woof_file_store_u64(&w->wc, WOOF_HDR_POS(overruns), ++overruns);
 	}
-	if (!ret && handler && src.kind == KW_SRC_BUF && !overrun &&
-	    kw_fast_append(w, s, idx, WOOF_SLOT_PENDING, (u32)t) == 0)
-		goto out;
+	if (!ret && handler && src.kind == KW_SRC_BUF && !overrun) {
+		/* -EAGAIN or KW_FAST_REDO: oldh and old still describe the old element */
+		if (kw_fast_append(w, s, idx, WOOF_SLOT_PENDING, (u32)t, &oldh, &old) == 0)
+			goto out;
+	}
+commit:
 	if (!ret)
 		ret = kw_commit(w, s, handler ? WOOF_SLOT_PENDING : 0, (u32)t, &src, &oldh, &old);
 	if (!ret && overrun)
@@ -381,6 +487,7 @@ out:
 	kw_end(w);
 	if (!ret) {
 		*seq = s;
+		kw_set_next_index(w, s, idx);
 		trace_woof_append(w->ns->name, w->name, s, w->element_size, t);
 	}
 	return ret;
@@ -728,17 +835,20 @@ static int woof_get_handler(u64 uptr, char *buf, size_t cap, const char **handle
 	return woof_name_valid(buf, cap);
 }
 
-static long woof_ioc_append(struct woof_wfile *wf, struct file *file, void __user *arg)
+/*
+ * WOOF_IOC_APPEND in general: any size, a handler, a durable WOOF, a wait.
+ * Out of line: its handler buffer is zeroed on every call on kernels built
+ * with INIT_STACK_ALL_ZERO, which the fast path below must not pay for.
+ */
+static noinline long woof_ioc_append_slow(struct woof_wfile *wf, void __user *arg)
 {
 	struct woof_append __user *ua = arg;
-	char hbuf[WOOF_NAME_MAX + 1];
-	struct woof_append a;
+	char hbuf[WOOF_NAME_MAX + 1] __uninitialized;	/* filled before use */
+	struct woof_append a __uninitialized;	/* woof_copy_in fills it */
 	const char *handler;
 	u64 first = 0, done;
 	int ret;
 
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
 	ret = woof_copy_in(&a, sizeof(a), arg);
 	if (ret)
 		return ret;
@@ -756,10 +866,130 @@ static long woof_ioc_append(struct woof_wfile *wf, struct file *file, void __use
 	return put_user(first, &ua->seq) ? -EFAULT : 0;
 }
 
+#define KW_SLOW		4	/* the fast path cannot do it: nothing was done */
+
+/*
+ * WOOF_IOC_APPEND of one element without a handler (the common call) in
+ * straight-line code. Under the lock: the pages found (kw_fast_prepare),
+ * then one user access section reads the struct field by field (each
+ * checked as woof_ioc_append_slow checks it), copies the element into the
+ * bounce buffer and writes back @seq; then kw_fast_store. One section,
+ * because entering and leaving one (STAC/CLAC with SMAP) is what costs
+ * most here under emulation. Anything out of the ordinary (another struct
+ * size, bad fields, a handler, a durable WOOF, an element that is large or
+ * not 8-byte aligned, a page not in place, a slot across two pages or
+ * still PENDING, a fault) returns KW_SLOW with nothing done (@seq as it
+ * was), and the general path does it all and reports the errors.
+ */
+static __always_inline long kw_ioc_append_fast(struct kwoof *w, struct woof_append __user *ua)
+{
+	struct kw_src src = { .kind = KW_SRC_BUF }, old;
+	u64 el, esz, handler, oseq, r0, r1, r2, s, idx, *b = w->bounce;
+	size_t es = w->element_size, n;
+	const u64 __user *uel;
+	struct woof_slot oldh;
+	struct kw_fast f __uninitialized;	/* not zeroed per call (INIT_STACK_ALL_ZERO) */
+	u32 size, flags;
+	bool sleepers;
+	long ret;
+
+	if (unlikely(es > w->bounce_size || es > WOOF_SMALL_COPY || !IS_ALIGNED(es, 8) ||
+		     (READ_ONCE(w->flags) & WOOF_F_DURABLE)))
+		return KW_SLOW;
+	if (mutex_lock_interruptible(&w->lock))
+		return -ERESTARTSYS;
+	ret = KW_SLOW;
+	if (unlikely(w->dead || w->stale || w->need_repair))
+		goto unlock;
+	/* w->wc as kw_begin() leaves it (bound to w->file since kw_take_over) */
+	if (unlikely(w->wc.f != w->file))
+		goto unlock;
+	w->wc.need = w->file_size;
+	if (unlikely((u64)i_size_read(file_inode(w->file)) < w->file_size))
+		goto unlock;	/* cut behind our back: the general path says -EBADMSG */
+	s = w->seq + 1;
+	idx = kw_next_index(w, s);
+	if (kw_fast_prepare(w, s, idx, &f))
+		goto unlock;
+
+	if (!user_access_begin(ua, sizeof(*ua)))
+		goto unlock;
+	unsafe_get_user(size, &ua->size, efault);
+	unsafe_get_user(flags, &ua->flags, efault);
+	unsafe_get_user(el, &ua->element, efault);
+	unsafe_get_user(esz, &ua->element_size, efault);
+	unsafe_get_user(handler, &ua->handler, efault);
+	unsafe_get_user(oseq, &ua->seq, efault);
+	unsafe_get_user(r0, &ua->reserved[0], efault);
+	unsafe_get_user(r1, &ua->reserved[1], efault);
+	unsafe_get_user(r2, &ua->reserved[2], efault);
+	if (unlikely(size != sizeof(*ua) || (flags & ~WOOF_APPEND_ALL) || handler ||
+		     (r0 | r1 | r2) || esz != es || !IS_ALIGNED(el, 8)))
+		goto efault;
+	uel = u64_to_user_ptr(el);
+	if (unlikely(!access_ok(uel, es)))
+		goto efault;
+	/* no speculative loads through an unchecked pointer (user_access_begin does the same) */
+	barrier_nospec();
+	/* by four words, as woof_copy_from_user */
+	for (n = 0; n + 4 <= es / 8; n += 4) {
+		unsafe_get_user(b[n], uel + n, efault);
+		unsafe_get_user(b[n + 1], uel + n + 1, efault);
+		unsafe_get_user(b[n + 2], uel + n + 2, efault);
+		unsafe_get_user(b[n + 3], uel + n + 3, efault);
+	}
+	for (; n < es / 8; n++)
+		unsafe_get_user(b[n], uel + n, efault);
+	/* before the commit: undone below if it fails, which it almost never does */
+	unsafe_put_user(s, &ua->seq, efault);
+	user_access_end();
+
+	ret = kw_fast_store(w, s, 0, 0, &f, &oldh, &old);
+	if (likely(!ret)) {
+		/* kw_fast_store's smp_mb() ordered w->seq before this */
+		sleepers = waitqueue_active(&w->wq);
+	} else {
+		src.kbuf = w->bounce;
+		ret = kw_commit(w, s, 0, 0, &src, &oldh, &old);
+		kw_end(w);
+		if (ret) {
+			mutex_unlock(&w->lock);
+			/* failed: the struct as it was (it was writable a moment ago) */
+			(void)put_user(oseq, &ua->seq);
+			return ret;
+		}
+		sleepers = wq_has_sleeper(&w->wq);
+	}
+	kw_set_next_index(w, s, idx);
+	trace_woof_append(w->ns->name, w->name, s, es, 0);
+	mutex_unlock(&w->lock);
+	if (sleepers)
+		wake_up_interruptible_poll(&w->wq, EPOLLIN | EPOLLRDNORM);
+	return 0;
+efault:
+	/* or invalid: the general path tells which; nothing was written */
+	user_access_end();
+unlock:
+	mutex_unlock(&w->lock);
+	return ret;
+}
+
+static long woof_ioc_append(struct woof_wfile *wf, struct file *file, void __user *arg)
+{
+	long ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = kw_ioc_append_fast(wf->w, arg);
+	if (likely(ret != KW_SLOW))
+		return ret;
+	return woof_ioc_append_slow(wf, arg);
+}
+
 static long woof_ioc_append_batch(struct woof_wfile *wf, struct file *file, void __user *arg)
 {
-	char hbuf[WOOF_NAME_MAX + 1];
-	struct woof_append_batch a;
+	char hbuf[WOOF_NAME_MAX + 1] __uninitialized;	/* filled before use */
+	struct woof_append_batch a __uninitialized;	/* woof_copy_in fills it */
 	const char *handler;
 	u64 first = 0, done = 0;
 	int ret;

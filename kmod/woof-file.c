@@ -118,6 +118,7 @@ static void pc_insert(struct woof_wctx *c, pgoff_t index, struct page *page)
 		put_page(c->pc[v].page);
 	get_page(page);
 	c->pc[v].page = page;
+	c->pc[v].addr = PageHighMem(page) ? NULL : page_address(page);
 	c->pc[v].index = index;
 	c->pc[v].used = ++c->tick;
 }
@@ -158,37 +159,21 @@ static bool pc_valid(struct woof_wctx *c, struct page *page)
 	return READ_ONCE(folio->mapping) == c->f->f_mapping && folio_test_uptodate(folio);
 }
 
-/*
- * Can bytes be stored into @page in place, the way a store through a
- * writable shared mapping lands? It must be uptodate and dirty; and where
- * the file system keeps buffer heads smaller than a page, page-level dirty
- * does not mean the blocks under our bytes are (ext4 with 1 KiB blocks):
- * such pages always go through ->write_begin.
- */
-static bool page_in_place(struct woof_wctx *c, struct page *page)
-{
-	return PageUptodate(page) && PageDirty(page) && !PageHighMem(page) &&
-	       (c->whole_page_blocks || !page_has_buffers(page));
-}
-
 static bool page_writable_in_place(struct woof_wctx *c, struct page *page)
 {
-	return page_in_place(c, page) && !PageWriteback(page);
+	return woof_page_in_place(c, page) && !PageWriteback(page);
 }
 
-/* Start a series of writes to @f, which must stay at least @need bytes long. */
-void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need)
+/* Bind @c to @f (its first woof_wctx_begin). */
+void woof_wctx_setup(struct woof_wctx *c, struct file *f)
 {
-	if (c->f != f) {
-		struct inode *inode = file_inode(f);
+	struct inode *inode = file_inode(f);
 
-		c->f = f;
-		/* a filesystem that checksums pages under I/O needs them locked */
-		c->lockless = !(inode->i_sb->s_iflags & SB_I_STABLE_WRITES);
-		c->whole_page_blocks = i_blocksize(inode) >= PAGE_SIZE;
-	}
-	c->need = need;
-	c->locked = false;
+	c->f = f;
+	c->mapping = f->f_mapping;
+	/* a filesystem that checksums pages under I/O needs them locked */
+	c->lockless = !(inode->i_sb->s_iflags & SB_I_STABLE_WRITES);
+	c->whole_page_blocks = i_blocksize(inode) >= PAGE_SIZE;
 }
 
 /* Freeze protection and i_rwsem, as write(2) takes them; only for ->write_begin. */
@@ -239,7 +224,7 @@ static int wpage_begin(struct woof_wctx *c, loff_t pos, unsigned int len,
 	page = pc_find(c, index);
 	if (page) {
 		/* no validity check here: wpage_end() checks after the stores */
-		if (lockless && c->lockless && page_in_place(c, page)) {
+		if (lockless && c->lockless && woof_page_in_place(c, page)) {
 			p->page = page;
 			p->cached = true;
 			p->mode = WP_LOCKLESS;
@@ -314,7 +299,7 @@ static int wpage_end(struct woof_wctx *c, struct woof_wpage *p)
 		 * put back, so the index it was cached at still holds.
 		 */
 		if (PageDirty(p->page) &&
-		    READ_ONCE(page_folio(p->page)->mapping) == c->f->f_mapping)
+		    READ_ONCE(page_folio(p->page)->mapping) == c->mapping)
 			return 0;
 		return -EAGAIN;
 	case WP_LOCKED:
@@ -333,30 +318,23 @@ static int wpage_end(struct woof_wctx *c, struct woof_wpage *p)
 }
 
 /*
- * For the append fast path (woof-engine.c): a kernel pointer to
- * [@pos, @pos + @len) if that range lies in one page that @c keeps
- * referenced and that is dirty, i.e. may be stored into without a lock;
- * NULL otherwise. After the stores and one smp_mb(), every page used must
- * pass woof_wctx_lockless_ok(), else the stores are made again through
- * the general path (see wpage_begin on why this is safe).
+ * The page at @index of the file of @c, for the lockless append path when
+ * the write context does not keep it yet: kept if it may be written in
+ * place (woof_page_in_place), else NULL. Owner's lock held.
  */
-void *woof_wctx_lockless_ptr(struct woof_wctx *c, loff_t pos, size_t len)
+struct page *woof_wctx_lockless_fill(struct woof_wctx *c, pgoff_t index)
 {
-	struct page *page;
+	struct page *page = find_get_page(c->mapping, index);
 
-	if (!c->lockless || offset_in_page(pos) + len > PAGE_SIZE)
+	if (!page)
 		return NULL;
-	page = pc_find(c, pos >> PAGE_SHIFT);
-	if (!page || !page_in_place(c, page))
+	if (!woof_page_in_place(c, page)) {
+		put_page(page);
 		return NULL;
-	return (u8 *)page_address(page) + offset_in_page(pos);
-}
-
-bool woof_wctx_lockless_ok(struct woof_wctx *c, const void *ptr)
-{
-	struct page *page = virt_to_page(ptr);
-
-	return PageDirty(page) && READ_ONCE(page_folio(page)->mapping) == c->f->f_mapping;
+	}
+	pc_insert(c, index, page);
+	put_page(page);		/* the cache holds its own reference */
+	return page;
 }
 
 /*

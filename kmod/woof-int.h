@@ -26,12 +26,14 @@
 #ifndef WOOF_INT_H
 #define WOOF_INT_H
 
+#include <linux/buffer_head.h>
 #include <linux/cdev.h>
 #include <linux/cred.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/kref.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/path.h>
 #include <linux/uaccess.h>
@@ -44,10 +46,17 @@
 /* what an append would have to wait for (positive returns, never to user space) */
 #define KW_WAIT_SLOT		1	/* the slot's element is PENDING */
 #define KW_WAIT_LOG		2	/* the trigger log is full of unfinished entries */
+#define KW_FAST_REDO		3	/* fast append raced with writeback: store again */
 
 struct woof_nsdev;
 
-#define WOOF_PCACHE		4	/* pages a served WOOF keeps referenced */
+/*
+ * Pages a served WOOF keeps referenced: the header, the undo slot, the
+ * slot being appended to, and one more, so that an append never evicts a
+ * page it is using (the least recently used entry is one it did not
+ * touch).
+ */
+#define WOOF_PCACHE		4
 
 /*
  * Writes to one backing file (woof-file.c), and a few of its pages kept
@@ -58,13 +67,16 @@ struct woof_nsdev;
  */
 struct woof_wctx {
 	struct file *f;
+	struct address_space *mapping;	/* f->f_mapping */
 	loff_t need;			/* the file must be this long */
 	bool locked;			/* holds freeze protection and i_rwsem */
 	bool lockless;			/* cached dirty pages may be written unlocked */
 	bool whole_page_blocks;		/* block size >= page size */
+	u8 hint[3];			/* pc[] entries the lockless callers found last */
 	unsigned long tick;
 	struct {
 		struct page *page;	/* referenced, or NULL */
+		void *addr;		/* page_address(page) (not highmem) */
 		pgoff_t index;
 		unsigned long used;
 	} pc[WOOF_PCACHE];
@@ -81,6 +93,7 @@ struct kwoof {
 	struct mutex lock;		/* appends, claims, repair */
 	wait_queue_head_t wq;		/* new elements, claims, state changes */
 	u64 seq;			/* committed seq_no; written under lock */
+	u64 idx_seq, idx_next;		/* slot index of seq idx_seq (0: none); under lock */
 	unsigned long claims;		/* bumped by every claim (wait condition) */
 	bool stale;			/* removed or replaced */
 	bool dead;			/* namespace unmounted: never write again */
@@ -163,6 +176,16 @@ static __always_inline void woof_memcpy(void *dst, const void *src, size_t n)
 		u64 *d = dst;
 		const u64 *s = src;
 
+		/* by four words: under emulation every loop turn has a cost of its own */
+		for (; n >= 32; n -= 32, d += 4, s += 4) {
+			u64 a = READ_ONCE(s[0]), b = READ_ONCE(s[1]);
+			u64 e = READ_ONCE(s[2]), f = READ_ONCE(s[3]);
+
+			WRITE_ONCE(d[0], a);
+			WRITE_ONCE(d[1], b);
+			WRITE_ONCE(d[2], e);
+			WRITE_ONCE(d[3], f);
+		}
 		for (; n; n -= 8)
 			WRITE_ONCE(*d++, READ_ONCE(*s++));
 	} else {
@@ -191,6 +214,12 @@ static __always_inline int woof_copy_from_user(void *dst, const void __user *src
 
 		if (!user_access_begin(src, n))
 			return -EFAULT;
+		for (; n >= 32; n -= 32, d += 4, s += 4) {
+			unsafe_get_user(d[0], s, efault);
+			unsafe_get_user(d[1], s + 1, efault);
+			unsafe_get_user(d[2], s + 2, efault);
+			unsafe_get_user(d[3], s + 3, efault);
+		}
 		for (; n; n -= 8)
 			unsafe_get_user(*d++, s++, efault);
 		user_access_end();
@@ -232,16 +261,125 @@ static inline void woof_ns_put(struct woof_nsdev *ns)
 	put_device(&ns->dev);
 }
 
+/*
+ * Page flags without out-of-line helpers (PageUptodate() and
+ * compound_head() are not always inlined, and on the append fast path a
+ * call costs more than the test). The head page of @page's folio: pages
+ * of the page cache of files the kernel serves, never hugetlbfs, so
+ * there are no fake heads to care about.
+ */
+static __always_inline struct page *woof_page_head(struct page *page)
+{
+	unsigned long head = READ_ONCE(page->compound_head);
+
+	return likely(!(head & 1)) ? page : (struct page *)(head - 1);
+}
+
+/*
+ * Can bytes be stored into @page in place, the way a store through a
+ * writable shared mapping lands? It must be uptodate and dirty; and where
+ * the file system keeps buffer heads smaller than a page, page-level dirty
+ * does not mean the blocks under our bytes are (ext4 with 1 KiB blocks):
+ * such pages always go through ->write_begin.
+ */
+static __always_inline bool woof_page_in_place(const struct woof_wctx *c, struct page *page)
+{
+	struct page *head = woof_page_head(page);
+
+	if (!test_bit(PG_uptodate, &head->flags) || !test_bit(PG_dirty, &head->flags))
+		return false;
+	/* the page's contents after its uptodate flag (as PageUptodate orders them) */
+	smp_rmb();
+	return !PageHighMem(page) && (c->whole_page_blocks || !page_has_buffers(page));
+}
+
+struct page *woof_wctx_lockless_fill(struct woof_wctx *c, pgoff_t index);
+
+/*
+ * For the append fast path (woof-engine.c): the kernel address of page
+ * @index of the file, if @c keeps that page referenced (or finds it in the
+ * page cache and then keeps it) and it is dirty, i.e. may be stored into
+ * without a lock; NULL otherwise. *@head gets the page's head page. After
+ * the stores and one smp_mb(), every page used must pass
+ * woof_wctx_lockless_ok(), else the stores are made again through the
+ * general path (see wpage_begin in woof-file.c on why this is safe).
+ * Inline: the append fast path calls it three times, each with its own
+ * @hint (0..2): the pc[] entry to look at first.
+ */
+static __always_inline u8 *woof_wctx_lockless_page(struct woof_wctx *c, pgoff_t index,
+						   struct page **head, int hint)
+{
+	struct page *page;
+	void *addr;
+	int i = c->hint[hint];
+
+	if (!c->lockless)
+		return NULL;
+	/* the entry this caller used last, else any */
+	if (unlikely(!c->pc[i].page || c->pc[i].index != index)) {
+		for (i = 0; i < WOOF_PCACHE; i++)
+			if (c->pc[i].page && c->pc[i].index == index)
+				break;
+	}
+	if (likely(i < WOOF_PCACHE)) {
+		c->hint[hint] = i;
+		c->pc[i].used = ++c->tick;
+		page = c->pc[i].page;
+		addr = c->pc[i].addr;
+	} else {
+		/* a page not used yet, e.g. the slot moved on to the next one */
+		page = woof_wctx_lockless_fill(c, index);
+		if (!page)
+			return NULL;
+		addr = page_address(page);
+	}
+	if (!woof_page_in_place(c, page))
+		return NULL;
+	*head = woof_page_head(page);
+	return addr;
+}
+
+/* The same for [@pos, @pos + @len) within one page: a pointer to @pos. */
+static __always_inline void *woof_wctx_lockless_ptr(struct woof_wctx *c, loff_t pos,
+						    size_t len, struct page **head, int hint)
+{
+	u8 *base;
+
+	if (offset_in_page(pos) + len > PAGE_SIZE)
+		return NULL;
+	base = woof_wctx_lockless_page(c, pos >> PAGE_SHIFT, head, hint);
+	return base ? base + offset_in_page(pos) : NULL;
+}
+
+/*
+ * After the stores and smp_mb(): the page (its @head) is still dirty, and
+ * still in the file: a folio removed from the page cache (truncate, hole
+ * punch) loses ->mapping and is never put back, so the index it was
+ * cached at still holds.
+ */
+static __always_inline bool woof_wctx_lockless_ok(const struct woof_wctx *c, struct page *head)
+{
+	return test_bit(PG_dirty, &head->flags) && READ_ONCE(head->mapping) == c->mapping;
+}
+
 /* ---- woof-file.c: the backing files ---- */
+void woof_wctx_setup(struct woof_wctx *c, struct file *f);
+
+/* Start a series of writes to @f, which must stay at least @need bytes long. */
+static __always_inline void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need)
+{
+	if (unlikely(c->f != f))
+		woof_wctx_setup(c, f);
+	c->need = need;
+	c->locked = false;
+}
+
 int woof_name_valid(const char *name, size_t cap);
 int woof_file_read(struct file *f, loff_t pos, void *buf, size_t len);
 int woof_file_read_u64(struct file *f, loff_t pos, u64 *v);
-void woof_wctx_begin(struct woof_wctx *c, struct file *f, loff_t need);
 void woof_wctx_end(struct woof_wctx *c);
 void woof_wctx_release(struct woof_wctx *c);
 int woof_wctx_read(struct woof_wctx *c, loff_t pos, void *buf, size_t len);
-void *woof_wctx_lockless_ptr(struct woof_wctx *c, loff_t pos, size_t len);
-bool woof_wctx_lockless_ok(struct woof_wctx *c, const void *ptr);
 int woof_file_write(struct woof_wctx *c, loff_t pos, const void *buf, size_t len);
 int woof_file_store_u64(struct woof_wctx *c, loff_t pos, u64 v);
 int woof_file_or_u32(struct woof_wctx *c, loff_t pos, u32 set, u32 clear, u32 *old);
