@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # test-shutdown.sh - SIGTERM: dispatcherd takes no new calls, waits for the
 # running one, exits 0, and loses no accepted trigger: with
-# max_concurrent = 1 and five 400 ms calls, one finishes during the stop,
+# max_concurrent = 1 and five 1.5 s calls, one finishes during the stop,
 # the other four stay in the log and run after a restart, none twice.
 . "$(dirname "$0")/test_common.sh"
 
@@ -10,7 +10,10 @@ install_handler rec
 printf '[namespace]\nmax_concurrent = 1\n' >"$NS/woof.conf"
 tool create w 64 && tool create results 64 || fail "create"
 start_daemon
-tool put w rec 1 5 400000 || fail "put"
+# 1.5 s calls: the window in which one runs (7.5 s) must outlast a slow
+# put on a loaded host in the TCG guest (with 0.4 s calls all five once
+# ended before the put command returned)
+tool put w rec 1 5 1500000 || fail "put"
 wait_for 10 grep -q "^running 1$" "$NS/.woof/status" || fail "no call running"
 t0=$(date +%s%N)
 stop_daemon
