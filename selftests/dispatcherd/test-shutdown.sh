@@ -13,8 +13,11 @@ start_daemon
 # 1.5 s calls: the window in which one runs (7.5 s) must outlast a slow
 # put on a loaded host in the TCG guest (with 0.4 s calls all five once
 # ended before the put command returned)
+tp=$(date +%s%N)
 tool put w rec 1 5 1500000 || fail "put"
+tw=$(date +%s%N)
 wait_for 10 grep -q "^running 1$" "$NS/.woof/status" || fail "no call running"
+echo "    the put took $(( (tw - tp) / 1000000 )) ms; the status said running 1 after $(( ($(date +%s%N) - tp) / 1000000 )) ms"
 t0=$(date +%s%N)
 stop_daemon
 rc=$?
