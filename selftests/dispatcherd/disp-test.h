@@ -11,9 +11,12 @@
 struct test_el {
 	uint64_t n;		/* 1..count: which put this was */
 	uint32_t sleep_us;	/* rec sleeps this long first */
-	uint32_t flags;
+	uint32_t flags;		/* TEST_F_* */
 	char pad[48];
 };
+
+/* rec waits until the file "gate" exists in its namespace (WOOFC_DIR), then goes on */
+#define TEST_F_GATE	1U
 
 /* what rec appends to "results" */
 struct test_result {

@@ -29,7 +29,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: disp-tool -N DIR create NAME HISTORY [ELEMENT_SIZE] | remove NAME | put NAME HANDLER FROM TO "
-		"[SLEEP_US] | wait NAME COUNT TIMEOUT_S | check COUNT\n");
+		"[SLEEP_US|gate] | wait NAME COUNT TIMEOUT_S | check COUNT\n");
 	return 2;
 }
 
@@ -108,7 +108,10 @@ int main(int argc, char **argv)
 		el = calloc(1, st.element_size > sizeof(*el) ? st.element_size : sizeof(*el));
 		if (!el)
 			return 1;
-		el->sleep_us = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
+		if (argc == 6 && !strcmp(argv[5], "gate"))
+			el->flags = TEST_F_GATE;
+		else
+			el->sleep_us = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
 		for (uint64_t n = from; n <= to; n++) {
 			uint64_t seq;
 

@@ -6,7 +6,9 @@
  * function named like the file).
  *
  *   rec      appends {n, seq, trigger, attempt} to the WOOF "results";
- *            sleeps el->sleep_us first (to be caught mid-run by a kill)
+ *            sleeps el->sleep_us first (to be caught mid-run by a kill), or
+ *            with TEST_F_GATE waits (up to 120 s) for the file "gate" in
+ *            its namespace directory, which the test makes when it wants
  *   crash    writes one line, then dies of SIGSEGV
  *   sleepy   writes one line, then sleeps 60 s, past every test timeout
  *   fails    returns -1 (exit status 1)
@@ -44,6 +46,14 @@ int rec(WOOF *wf, unsigned long seq_no, void *ptr)
 
 	if (el->sleep_us)
 		usleep(el->sleep_us);
+	if (el->flags & TEST_F_GATE) {
+		const char *dir = getenv("WOOFC_DIR");
+		char gate[4096];
+
+		snprintf(gate, sizeof(gate), "%s/gate", dir ? dir : ".");
+		for (int i = 0; i < 12000 && access(gate, F_OK) != 0; i++)
+			usleep(10000);	/* a test handler: polling is fine here */
+	}
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	c.sz = sizeof(c);
