@@ -188,8 +188,6 @@ static void ring_map(void)
 /* A call's answer: into the ring (a packet only when dispatcherd asked), else a packet. */
 static void answer(struct rt_rep *rep)
 {
-	struct rt_done *d;
-
 	if (!ring) {
 		reply(rep);
 		return;
@@ -202,14 +200,7 @@ static void answer(struct rt_rep *rep)
 		reply(&k);
 		nanosleep(&ts, NULL);
 	}
-	d = &ring->ent[ring_head % RT_RING_SLOTS];
-	d->id = rep->id;
-	d->code = rep->code;
-	d->status = rep->status;
-	d->start_ns = rep->start_ns;
-	d->end_ns = rep->end_ns;
-	d->out_pending = rep->out_pending;
-	d->pid = rep->pid;
+	ring->ent[ring_head % RT_RING_SLOTS] = rt_done_of(rep);
 	ring_head++;
 	__atomic_store_n(&ring->head, ring_head, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&ring->wake, __ATOMIC_SEQ_CST) &&

@@ -158,6 +158,16 @@ struct rt_ring {
 };
 
 _Static_assert(sizeof(struct rt_done) == 40, "rt_done: no padding");
+
+/* The ring entry of an RT_REP_DONE answer. */
+static inline struct rt_done rt_done_of(const struct rt_rep *rep)
+{
+	return (struct rt_done){
+		.id = rep->id, .code = rep->code, .status = rep->status,
+		.start_ns = rep->start_ns, .end_ns = rep->end_ns,
+		.out_pending = rep->out_pending, .pid = rep->pid,
+	};
+}
 _Static_assert(__builtin_offsetof(struct rt_ring, head) == 64, "head on its own cache line");
 _Static_assert(__builtin_offsetof(struct rt_ring, tail) == 128, "tail on its own cache line");
 

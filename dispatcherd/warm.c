@@ -645,10 +645,11 @@ static void ring_take(struct worker *w, uint64_t mark)
 
 static bool ring_head(struct worker *w, uint64_t *head)
 {
-	uint64_t h = __atomic_load_n(&w->ring->head, __ATOMIC_SEQ_CST);
+	uint64_t h;
 
 	if (w->ring_broken)
 		return false;
+	h = __atomic_load_n(&w->ring->head, __ATOMIC_SEQ_CST);
 	if (h < w->ring_tail || h - w->ring_tail > RT_RING_SLOTS) {
 		w->ring_broken = true;
 		if (!w->gone) {
@@ -723,11 +724,7 @@ static void warm_report(struct rt_proc *p, const struct rt_rep *rep, int fd)
 		return;
 	case RT_REP_DONE: {
 		/* a worker without an answer ring */
-		struct rt_done d = {
-			.id = rep->id, .code = rep->code, .status = rep->status,
-			.start_ns = rep->start_ns, .end_ns = rep->end_ns,
-			.out_pending = rep->out_pending, .pid = rep->pid,
-		};
+		struct rt_done d = rt_done_of(rep);
 
 		warm_done(w, &d);
 		return;

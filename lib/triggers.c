@@ -404,6 +404,17 @@ static int kernel_claim(struct woof_ns *ns, uint64_t tseq, const struct woof_tri
  * WAITER bit). Anything else - an overwriting WOOF, a put still in flight,
  * a slot claimed before (a redelivery) - gives -EAGAIN: take the lock.
  */
+/* Clear @sl's PENDING and WAITER bits, waking a putter that waits on them; the old bits. */
+static uint32_t slot_release(struct woof_slot *sl)
+{
+	uint32_t old = __atomic_fetch_and(&sl->flags, ~(WOOF_SLOT_PENDING | WOOF_SLOT_WAITER),
+					  __ATOMIC_SEQ_CST);
+
+	if (old & WOOF_SLOT_WAITER)
+		syscall(SYS_futex, &sl->flags, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	return old;
+}
+
 static int claim_unlocked(struct woof_map *m, uint64_t tseq, uint64_t s, void *el,
 			  struct woof_claim *claim)
 {
@@ -422,10 +433,7 @@ static int claim_unlocked(struct woof_map *m, uint64_t tseq, uint64_t s, void *e
 	    __atomic_load_n(&sl->trigger, __ATOMIC_RELAXED) != (uint32_t)tseq)
 		return -EAGAIN;
 	memcpy(el, sl + 1, m->element_size);
-	old = __atomic_fetch_and(&sl->flags, ~(WOOF_SLOT_PENDING | WOOF_SLOT_WAITER),
-				 __ATOMIC_SEQ_CST);
-	if (old & WOOF_SLOT_WAITER)
-		syscall(SYS_futex, &sl->flags, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	old = slot_release(sl);
 	if (!(old & WOOF_SLOT_PENDING))
 		return -EAGAIN;	/* cannot happen (one claimer); the locked path decides */
 	if (claim) {
