@@ -352,6 +352,15 @@ static int set_handler_key(struct handler_conf *h, const char *k, const char *v,
 			h->workers = (unsigned)n;
 		return ret;
 	}
+	if (!strcmp(k, "spares")) {
+		*why = "a number from 0 to 8";
+		ret = parse_uint(v, CONF_MAX_SPARES, &n);
+		if (!ret) {
+			h->spares = (unsigned)n;
+			h->spares_set = true;
+		}
+		return ret;
+	}
 	return -ENOENT;
 }
 
@@ -486,7 +495,7 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 			if (r == -ENOENT) {
 				ret = errf(err, errlen, path, lineno,
 					   "unknown key '%s' in [handler %s] (known: runtime, "
-					   "timeout, workers)", k, cur->name);
+					   "timeout, workers, spares)", k, cur->name);
 				goto out;
 			}
 			if (r) {

@@ -20,6 +20,7 @@
  *     runtime = exec            # exec | zygote | warm
  *     timeout = 5s
  *     workers = 2               # warm workers; for exec/zygote a per-handler cap
+ *     spares = 2                # exec: programs started ahead of calls (0-8)
  *
  * A missing file means the defaults; a bad one is refused with
  * "FILE:LINE: reason" and nothing of it is used.
@@ -47,6 +48,8 @@ struct handler_conf {
 	bool timeout_set;
 	uint64_t timeout_ns;		/* 0 = none */
 	unsigned workers;		/* 0 = unset */
+	bool spares_set;
+	unsigned spares;		/* exec: spares to keep waiting */
 	struct handler_conf *next;
 };
 
@@ -67,6 +70,8 @@ struct ns_conf {
 	struct handler_conf *handlers;
 };
 
+#define CONF_DEFAULT_SPARES		2U
+#define CONF_MAX_SPARES			8U
 #define CONF_DEFAULT_TIMEOUT_NS		(300ULL * 1000000000ULL)
 #define CONF_DEFAULT_OUTPUT_MAX		(1ULL << 20)
 #define CONF_DEFAULT_SPOOL_MAX		(256ULL << 20)

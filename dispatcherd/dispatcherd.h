@@ -117,6 +117,11 @@ struct hq {
 	bool in_rr;
 	struct hq *rr_prev, *rr_next;	/* ring of handlers with queued calls */
 	struct hq *next;		/* all handlers of the namespace */
+
+	/* exec runtime: programs started ahead of their calls (exec.c) */
+	unsigned spares;		/* woof.conf spares: how many to keep waiting */
+	unsigned nspares;		/* waiting now */
+	struct exec_prog *prog;		/* what exec.c knows of the handler's file */
 };
 
 /* A finished-or-started note about a trigger, rebuilt from .woof/calls. */
@@ -188,6 +193,10 @@ struct nsd {
 	bool status_dirty;
 	uint64_t status_written;	/* CLOCK_MONOTONIC of the last write */
 	struct loop_op status_op;	/* delays the next write to STATUS_MIN_NS */
+
+	struct exec_spare *spares;	/* exec.c: spares not yet reaped (waiting or retired) */
+	unsigned nspares;		/* of them waiting */
+	struct loop_op spare_op;	/* retires spares idle for SPARE_IDLE_NS */
 };
 
 struct daemon {
@@ -275,6 +284,18 @@ extern const struct runtime_ops runtime_warm __attribute__((weak));
 void runtime_ns_close(struct nsd *n) __attribute__((weak));
 /* warm.c: send the requests this loop turn gave @n's warm workers */
 void runtime_warm_flush(struct nsd *n) __attribute__((weak));
+
+/*
+ * exec.c: spares - handler programs (libwoof-shepherd's main) started
+ * ahead of their calls, waiting for them on a socket. A call of the exec
+ * runtime takes one if one waits for the same file, else starts the
+ * program; either way a replacement is started. Idle ones are retired.
+ */
+void exec_ns_stop(struct nsd *n);	/* retire every spare (SIGTERM) */
+void exec_ns_trim(struct nsd *n);	/* after a reload: keep at most what is configured */
+void exec_ns_close(struct nsd *n);	/* the loop has ended: kill and reap them */
+void exec_hq_free(struct hq *h);
+unsigned exec_spares_of(const struct nsd *n, const struct hq *h);
 
 /* exec.c helpers shared with other runtimes */
 int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,

@@ -75,6 +75,9 @@ static void hq_apply_conf(struct nsd *n, struct hq *h)
 	 */
 	h->workers = hc ? hc->workers : 0;
 	h->cap = h->runtime == RT_WARM ? (h->workers ? h->workers : 1) * WARM_DEPTH : h->workers;
+	/* exec: programs started ahead of their calls (exec.c) */
+	h->spares = h->runtime != RT_EXEC ? 0 : hc && hc->spares_set ? hc->spares
+				      : CONF_DEFAULT_SPARES;
 }
 
 static struct hq *hq_get(struct nsd *n, const char *name)
@@ -1195,6 +1198,7 @@ void nsd_stop(struct nsd *n)
 {
 	loop_cancel(&n->d->loop, &n->sock_op);
 	loop_cancel(&n->d->loop, &n->retry_op);
+	exec_ns_stop(n);
 	n->status_dirty = true;
 	if (n->running)
 		log_notice("%s: waiting for %u running call(s); %u queued stay for the next start",
@@ -1255,6 +1259,7 @@ int nsd_reload(struct nsd *n)
 	n->spool_max = c.spool_max;
 	for (struct hq *h = n->handlers; h; h = h->next)
 		hq_apply_conf(n, h);
+	exec_ns_trim(n);
 	n->status_dirty = true;
 	log_notice("%s: configuration reloaded", n->path);
 	return 0;
@@ -1277,8 +1282,10 @@ void nsd_close(struct nsd *n)
 		}
 		free(n->win);
 	}
+	exec_ns_close(n);	/* spares: reaped before their sandbox goes */
 	for (h = n->handlers; h; h = hn) {
 		hn = h->next;
+		exec_hq_free(h);
 		free(h);
 	}
 	if (runtime_ns_close)

@@ -23,6 +23,11 @@
  * Its own failures exit 2 (bad environment, no element) or 127 (no such
  * function) with a one-line reason on stderr, which dispatcherd logs.
  *
+ * dispatcherd may also start the program before its call (a "spare",
+ * woof-shepherd.h): main() then does step 1 and opens the WOOF of the
+ * last call, and waits for the call's environment and element on
+ * $WOOF_SPARE_FD, so a call skips the fork, exec and dynamic linking.
+ *
  * Steps 1, 3 and 4 are functions (woof-shepherd.h) that dispatcherd's
  * woof-runner shares for the zygote and warm runtimes, where the function
  * lives in a shared object NAME.so and is called in a forked child or in
@@ -119,6 +124,12 @@ static WOOF *open_woof(struct woof_shepherd *s, const char *woof)
 	return wf;
 }
 
+int woof_shepherd_open(struct woof_shepherd *s, const char *woof)
+{
+	s->keep_open = true;
+	return open_woof(s, woof) ? 0 : -(errno ? errno : ENOENT);
+}
+
 int woof_shepherd_call(struct woof_shepherd *s, const char *woof, unsigned long seq,
 		       void *el, int *ret)
 {
@@ -178,6 +189,29 @@ int woof_shepherd_read_element(int fd, void **el, size_t *size)
 }
 
 #ifndef WOOF_SHEPHERD_NO_MAIN
+#include <sys/socket.h>
+
+/*
+ * The note that lets dispatcherd start this program before its call
+ * (woof-shepherd.h, "Spares"). retain: kept even with --gc-sections.
+ */
+#ifndef __has_attribute
+#define __has_attribute(x) 0
+#endif
+#if __has_attribute(retain)
+#define WOOF_RETAIN __attribute__((retain))
+#else
+#define WOOF_RETAIN
+#endif
+static const struct {
+	unsigned int namesz, descsz, type;
+	char name[8];
+	char desc[8];
+} spare_note __attribute__((used, aligned(4), section(".note.woof.spare"))) WOOF_RETAIN = {
+	sizeof(WOOF_SPARE_NOTE_NAME), sizeof(WOOF_SPARE_NOTE_DESC), WOOF_SPARE_NOTE_TYPE,
+	WOOF_SPARE_NOTE_NAME, WOOF_SPARE_NOTE_DESC,
+};
+
 static const char *prog = "woof-shepherd";
 
 static int die(int status, const char *fmt, const char *a, const char *b)
@@ -195,10 +229,69 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/*
+ * A spare: wait on @sfd for the call. Returns 0 with the call's variables
+ * in the environment and its element on fd 3, 1 when dispatcherd retired
+ * the spare (end of file), or an exit status after printing why.
+ */
+static int spare_wait(int sfd)
+{
+	char buf[WOOF_SPARE_PACKET_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, WOOF_SPARE_PACKET_MAX };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			      .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm;
+	ssize_t n;
+	int elfd = -1;
+
+	do
+		n = recvmsg(sfd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 1;
+	if (n < 0)
+		return die(2, "waiting for the call (spare): %s%s", strerror(errno), "");
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&elfd, CMSG_DATA(cm), sizeof(int));
+	if (elfd < 0 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || buf[n - 1] != '\0') {
+		if (elfd >= 0)
+			close(elfd);
+		return die(2, "malformed call packet from dispatcherd (spare)%s%s", "", "");
+	}
+	buf[n] = '\0';
+	for (char *e = buf; e < buf + n; e += strlen(e) + 1) {
+		char *eq = strchr(e, '=');
+
+		/* only the call's own variables */
+		if (strncmp(e, "WOOF_CALL_", 10) != 0 || !eq || eq == e + 10)
+			return die(2, "malformed call packet from dispatcherd (spare)%s%s", "", "");
+		*eq = '\0';
+		if (setenv(e, eq + 1, 1) < 0)
+			return die(2, "setenv: %s%s", strerror(errno), "");
+		*eq = '=';
+	}
+	/* the element becomes fd 3, as for a program started for its call */
+	if (elfd != 3) {
+		if (dup2(elfd, 3) < 0)
+			return die(2, "dup2: %s%s", strerror(errno), "");
+		close(elfd);
+	}
+	if (sfd != 3)
+		close(sfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct woof_shepherd sh = { 0 };
-	const char *name, *woof, *seq_s, *fd_s;
+	const char *name, *woof, *seq_s, *fd_s, *spare_s;
+	int found = -1;
 	unsigned long seq;
 	size_t size = 0;
 	char why[512];
@@ -213,6 +306,22 @@ int main(int argc, char **argv)
 	prog = name[0] ? name : prog;
 	sh.prog = prog;
 
+	/* a spare (dispatcherd started it ahead of its call): load, then wait */
+	spare_s = getenv("WOOF_SPARE_FD");
+	if (spare_s && *spare_s && !getenv("WOOF_CALL_WOOF")) {
+		int sfd = atoi(spare_s);
+		const char *hint = getenv("WOOF_SPARE_WOOF");
+
+		found = woof_shepherd_find(&sh, NULL, name, why, sizeof(why));
+		if (found == WOOF_SHEPHERD_OK && hint && *hint)
+			woof_shepherd_open(&sh, hint);	/* most calls go to the last one's WOOF */
+		ret = spare_wait(sfd);
+		if (ret)
+			return ret == 1 ? 0 : ret;
+		unsetenv("WOOF_SPARE_FD");
+		unsetenv("WOOF_SPARE_WOOF");
+	}
+
 	woof = getenv("WOOF_CALL_WOOF");
 	seq_s = getenv("WOOF_CALL_SEQ");
 	if (!woof || !seq_s)
@@ -224,7 +333,9 @@ int main(int argc, char **argv)
 		return die(2, "bad WOOF_CALL_SEQ '%s'%s", seq_s, "");
 
 	/* 1. the function, in this program (not a same-named library function) */
-	if (woof_shepherd_find(&sh, NULL, name, why, sizeof(why)) != WOOF_SHEPHERD_OK)
+	if (found < 0)
+		found = woof_shepherd_find(&sh, NULL, name, why, sizeof(why));
+	if (found != WOOF_SHEPHERD_OK)
 		return die(127, "%s%s", why, "");
 
 	/* 2. the element dispatcherd claimed for this call */

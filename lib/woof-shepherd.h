@@ -80,4 +80,30 @@ void woof_shepherd_close(struct woof_shepherd *s);
  */
 int woof_shepherd_read_element(int fd, void **el, size_t *size);
 
+/* Open @woof now and keep it (keep_open) for the call to come. 0 or -errno. */
+int woof_shepherd_open(struct woof_shepherd *s, const char *woof);
+
+/*
+ * Spares: handler programs started ahead of their call (exec runtime).
+ *
+ * libwoof-shepherd.a's main() carries an ELF note (section
+ * .note.woof.spare: owner "woof", type WOOF_SPARE_NOTE_TYPE, descriptor
+ * WOOF_SPARE_NOTE_DESC). dispatcherd reads it from the program file and
+ * only then may start the program before a call, with the call's
+ * environment left out and $WOOF_SPARE_FD naming a SOCK_SEQPACKET socket.
+ * The program loads, finds its function and opens $WOOF_SPARE_WOOF (a
+ * hint: the WOOF of the handler's last call), then waits on that socket
+ * for one packet: the call's environment as "WOOF_CALL_...=VALUE" strings,
+ * each ending in a NUL byte (at most WOOF_SPARE_PACKET_MAX bytes), with
+ * the element's fd attached (SCM_RIGHTS), which becomes fd 3. From there
+ * it is the call exec would have started. End of file instead of a packet
+ * means dispatcherd retired the spare: it exits 0 and runs nothing.
+ * Programs without the note (scripts, other mains) are started per call.
+ * A new protocol gets a new descriptor; dispatcherd knows which it speaks.
+ */
+#define WOOF_SPARE_NOTE_NAME	"woof"
+#define WOOF_SPARE_NOTE_TYPE	0x53u
+#define WOOF_SPARE_NOTE_DESC	"spare-1"	/* 8 bytes with its NUL */
+#define WOOF_SPARE_PACKET_MAX	4096
+
 #endif

@@ -17,9 +17,14 @@
  *   hog      touches 512 MiB (memory_max)
  *   forker   forks 64 children that live 2 s; returns -1 if a fork failed
  *            (pids_max)
+ *   spare    prints how long its process has lived (age_ms: a program
+ *            started ahead of its call is older than the put) and what it
+ *            got: its call's variables, the element's size on fd 3, el->n
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -37,6 +42,7 @@ int rec_a(WOOF *wf, unsigned long seq_no, void *ptr);
 int rec_b(WOOF *wf, unsigned long seq_no, void *ptr);
 int hog(WOOF *wf, unsigned long seq_no, void *ptr);
 int forker(WOOF *wf, unsigned long seq_no, void *ptr);
+int spare(WOOF *wf, unsigned long seq_no, void *ptr);
 
 int rec(WOOF *wf, unsigned long seq_no, void *ptr)
 {
@@ -113,6 +119,50 @@ int chatty(WOOF *wf, unsigned long seq_no, void *ptr)
 		fwrite(buf, 1, k, stdout);
 		left -= k;
 	}
+	return 0;
+}
+
+/* ms since this process started: CLOCK_BOOTTIME against /proc/self/stat's starttime */
+static long process_age_ms(void)
+{
+	unsigned long long start = 0;
+	struct timespec now;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t k;
+
+	if (!f)
+		return -1;
+	k = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[k] = '\0';
+	p = strrchr(buf, ')');	/* the command may hold spaces */
+	if (!p)
+		return -1;
+	/* p + 1 is the blank before field 3 (state); starttime is field 22 */
+	p++;
+	for (int field = 3; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (long)((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 -
+		      (long long)(start * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK)));
+}
+
+int spare(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const struct test_el *el = ptr;
+	struct stat st;
+	const char *v[5] = { getenv("WOOF_CALL_TRIGGER"), getenv("WOOF_CALL_SEQ"),
+			     getenv("WOOF_CALL_ATTEMPT"), getenv("WOOF_CALL_REDELIVERED"),
+			     getenv("WOOF_SPARE_FD") };
+
+	printf("spare n=%llu seq=%lu woof=%s trigger=%s call_seq=%s attempt=%s redelivered=%s "
+	       "fd3_size=%lld spare_fd=%s age_ms=%ld\n", (unsigned long long)el->n, seq_no,
+	       wf->shared->filename, v[0] ? v[0] : "-", v[1] ? v[1] : "-", v[2] ? v[2] : "-",
+	       v[3] ? v[3] : "-", fstat(3, &st) == 0 ? (long long)st.st_size : -1LL,
+	       v[4] ? v[4] : "-", process_age_ms());
 	return 0;
 }
 

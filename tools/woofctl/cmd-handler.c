@@ -267,6 +267,11 @@ static void json_handler_members(struct json *j, const struct hctx *hc, const st
 		json_u64(j, h->live ? h->live->queued : 0);
 	else
 		json_null(j);
+	json_key(j, "spares");	/* exec: programs waiting, started ahead of calls */
+	if (hc->have_status)
+		json_u64(j, h->live ? h->live->spares : 0);
+	else
+		json_null(j);
 }
 
 static int cmp_hinfo(const void *a, const void *b)
@@ -553,8 +558,10 @@ int cmd_handler_info(struct woofctl *ctx, int argc, char **argv)
 	printf("calls:         %" PRIu64 " recorded, %" PRIu64 " failed\n", h->calls, h->failures);
 	printf("last call:     %s\n", fmt_time_local(h->last_ns, a, sizeof(a)));
 	if (hc.have_status)
-		printf("now:           %" PRIu64 " running, %" PRIu64 " queued (dispatcherd pid %ld)\n",
-		       h->live ? h->live->running : 0, h->live ? h->live->queued : 0, hc.dp.pid);
+		printf("now:           %" PRIu64 " running, %" PRIu64 " queued, %" PRIu64
+		       " started ahead (dispatcherd pid %ld)\n",
+		       h->live ? h->live->running : 0, h->live ? h->live->queued : 0,
+		       h->live ? h->live->spares : 0, hc.dp.pid);
 	else
 		printf("now:           no dispatcherd serves the namespace\n");
 	if (nrecent > first) {

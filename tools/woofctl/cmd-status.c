@@ -250,6 +250,7 @@ static int parse_line(struct status_file *s, char *line, bool *in_not_enforced)
 		h->failed = to_u64(field(tok, ntok, "failed"));
 		h->cap = to_u64(field(tok, ntok, "cap"));
 		h->timeout_ms = to_u64(field(tok, ntok, "timeout_ms"));
+		h->spares = to_u64(field(tok, ntok, "spares"));
 		if (!h->name || !h->runtime)
 			return -ENOMEM;
 	} else if (!strcmp(key, "call") && ntok) {

@@ -302,6 +302,7 @@ struct status_handler {
 	char *name;
 	char *runtime;
 	uint64_t running, queued, done, failed, cap, timeout_ms;
+	uint64_t spares;	/* exec: programs waiting, started ahead of calls */
 };
 /* a "call T ..." line: a running or waiting call */
 struct status_call {
