@@ -286,7 +286,7 @@ void runtime_ns_close(struct nsd *n) __attribute__((weak));
 void runtime_warm_flush(struct nsd *n) __attribute__((weak));
 
 /*
- * exec.c: spares - handler programs (libwoof-shepherd's main) started
+ * exec-spares.c: spares - handler programs (libwoof-shepherd's main) started
  * ahead of their calls, waiting for them on a socket. A call of the exec
  * runtime takes one if one waits for the same file, else starts the
  * program; either way a replacement is started. Idle ones are retired.
@@ -296,8 +296,17 @@ void exec_ns_trim(struct nsd *n);	/* after a reload: keep at most what is config
 void exec_ns_close(struct nsd *n);	/* the loop has ended: kill and reap them */
 void exec_hq_free(struct hq *h);
 unsigned exec_spares_of(const struct nsd *n, const struct hq *h);
+struct stat;
+int exec_spare_try(struct nsd *n, struct call *c, const char *path, struct stat *st,
+		   bool *ahead);
+void exec_spares_top_up(struct nsd *n, struct hq *h, const char *path, const struct stat *st);
 
-/* exec.c helpers shared with other runtimes */
+/* exec.c helpers shared with exec-spares.c and other runtimes */
+int exec_env_add(char **envp, size_t *n, size_t max, char **store, size_t *left,
+		 const char *name, const char *value);
+int exec_env_base(struct nsd *n, const char *handler, char **envp, size_t *k, size_t max,
+		  char **store, size_t *left);
+int exec_call_vars(const struct call *c, char *buf, size_t len);
 int exec_build_env(struct nsd *n, const struct call *c, char **envp, size_t max,
 		   char *store, size_t store_len);
 int handler_file_check(struct nsd *n, const char *handler, char *path, size_t len);
