@@ -295,7 +295,6 @@ void exec_ns_stop(struct nsd *n);	/* retire every spare (SIGTERM) */
 void exec_ns_trim(struct nsd *n);	/* after a reload: keep at most what is configured */
 void exec_ns_close(struct nsd *n);	/* the loop has ended: kill and reap them */
 void exec_hq_free(struct hq *h);
-unsigned exec_spares_of(const struct nsd *n, const struct hq *h);
 struct stat;
 int exec_spare_try(struct nsd *n, struct call *c, const char *path, struct stat *st,
 		   bool *ahead);

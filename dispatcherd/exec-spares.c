@@ -34,11 +34,16 @@
 #define SPARE_IDLE_NS	(60ULL * 1000000000ULL)	/* a spare unused this long is retired */
 #define SPARE_NS_MAX	16U			/* per namespace, at most */
 
-struct exec_prog {			/* per handler: the file last looked at */
+/* Which version of a file: a spare serves only the one it was started from */
+struct file_id {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtim, ctim;
+};
+
+struct exec_prog {			/* per handler: the file last looked at */
+	struct file_id id;
 	bool spare_ok;			/* it carries the note */
 	bool broken;			/* a spare of it died before its call: no more */
 	char last_woof[WOOF_NAME_MAX + 1];	/* the WOOF of its last call */
@@ -54,30 +59,26 @@ struct exec_spare {
 	struct sandbox_call sc;
 	int sock;			/* our end of its $WOOF_SPARE_FD */
 	int out_rd, err_rd;		/* read ends of its stdout and stderr */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim, ctim;
+	struct file_id id;		/* the file it was started from */
 	uint64_t born_ns;
 	enum spare_state state;
 	bool taking;			/* spare_hand() gave it a call */
 };
+
+static struct file_id file_id_of(const struct stat *st)
+{
+	return (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, st->st_ctim };
+}
 
 static bool ts_eq(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static bool prog_is(const struct exec_prog *p, const struct stat *st)
+static bool file_id_eq(const struct file_id *a, const struct file_id *b)
 {
-	return p->dev == st->st_dev && p->ino == st->st_ino && p->size == st->st_size &&
-	       ts_eq(&p->mtim, &st->st_mtim) && ts_eq(&p->ctim, &st->st_ctim);
-}
-
-static bool spare_is(const struct exec_spare *sp, const struct stat *st)
-{
-	return sp->dev == st->st_dev && sp->ino == st->st_ino && sp->size == st->st_size &&
-	       ts_eq(&sp->mtim, &st->st_mtim) && ts_eq(&sp->ctim, &st->st_ctim);
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       ts_eq(&a->mtim, &b->mtim) && ts_eq(&a->ctim, &b->ctim);
 }
 
 /*
@@ -139,6 +140,7 @@ static bool spare_note_in(int fd)
 static bool prog_spare_ok(struct hq *h, const char *path, const struct stat *st)
 {
 	struct exec_prog *p = h->prog;
+	struct file_id id = file_id_of(st), fid;
 	struct stat fst;
 	int fd;
 
@@ -147,21 +149,17 @@ static bool prog_spare_ok(struct hq *h, const char *path, const struct stat *st)
 		if (!p)
 			return false;
 		h->prog = p;
-	} else if (prog_is(p, st)) {
+	} else if (file_id_eq(&p->id, &id)) {
 		return p->spare_ok && !p->broken;
 	}
-	p->dev = st->st_dev;
-	p->ino = st->st_ino;
-	p->size = st->st_size;
-	p->mtim = st->st_mtim;
-	p->ctim = st->st_ctim;
+	p->id = id;
 	p->broken = false;
 	p->spare_ok = false;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return false;
 	/* the file we read is the one we stat()ed */
-	if (fstat(fd, &fst) == 0 && prog_is(p, &fst))
+	if (fstat(fd, &fst) == 0 && (fid = file_id_of(&fst), file_id_eq(&p->id, &fid)))
 		p->spare_ok = spare_note_in(fd);
 	close(fd);
 	return p->spare_ok;
@@ -237,7 +235,7 @@ static void spare_cb(struct loop_op *op, int res, bool more)
 		why[k > 0 ? k : 0] = '\0';
 		why[strcspn(why, "\n")] = '\0';
 		spare_retire(n, sp);
-		if (sp->h->prog && sp->h->prog->dev == sp->dev && sp->h->prog->ino == sp->ino)
+		if (sp->h->prog && file_id_eq(&sp->h->prog->id, &sp->id))
 			sp->h->prog->broken = true;
 		log_warn("%s: handler %s: a program started ahead of its call ended before it "
 			 "(%s %d%s%s); starting it per call from now on", n->path, sp->h->name,
@@ -351,11 +349,7 @@ static int spare_start(struct nsd *n, struct hq *h, const char *path, const stru
 	fd_close(&err_w);
 	sp->n = n;
 	sp->h = h;
-	sp->dev = st->st_dev;
-	sp->ino = st->st_ino;
-	sp->size = st->st_size;
-	sp->mtim = st->st_mtim;
-	sp->ctim = st->st_ctim;
+	sp->id = file_id_of(st);
 	sp->born_ns = now_mono_ns();
 	sp->state = SP_WAITING;
 	sp->op.cb = spare_cb;
@@ -392,12 +386,13 @@ void exec_spares_top_up(struct nsd *n, struct hq *h, const char *path, const str
 /* A waiting spare of @h started from the file @st, or NULL; stale ones are retired. */
 static struct exec_spare *spare_take(struct nsd *n, struct hq *h, const struct stat *st)
 {
+	struct file_id id = file_id_of(st);
 	struct exec_spare *found = NULL;
 
 	for (struct exec_spare *sp = n->spares; sp; sp = sp->next) {
 		if (sp->state != SP_WAITING || sp->h != h)
 			continue;
-		if (!spare_is(sp, st))
+		if (!file_id_eq(&sp->id, &id))
 			spare_retire(n, sp);	/* the handler file changed since */
 		else if (!found || sp->born_ns < found->born_ns)
 			found = sp;		/* the oldest: most likely ready */
@@ -498,11 +493,6 @@ void exec_hq_free(struct hq *h)
 	h->prog = NULL;
 }
 
-unsigned exec_spares_of(const struct nsd *n, const struct hq *h)
-{
-	(void)n;
-	return h->nspares;
-}
 
 /*
  * Give call @c to a waiting spare of its handler (@path, whose stat() goes

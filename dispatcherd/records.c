@@ -455,7 +455,7 @@ int status_write(struct nsd *n)
 		fprintf(f, " runtime=%s running=%u queued=%u done=%llu failed=%llu cap=%u "
 			"timeout_ms=%llu spares=%u\n", conf_runtime_name(h->runtime), h->running,
 			h->queued, (unsigned long long)h->done, (unsigned long long)h->failed, h->cap,
-			(unsigned long long)(h->timeout_ns / 1000000), exec_spares_of(n, h));
+			(unsigned long long)(h->timeout_ns / 1000000), h->nspares);
 	}
 	/* every running call, then waiting ones (capped) in trigger order */
 	for (uint64_t t = n->floor + 1; t < n->next; t++) {
