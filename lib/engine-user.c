@@ -47,6 +47,54 @@
 
 #define OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
 
+/* ---- allocating files --------------------------------------------------- */
+
+/*
+ * Give the file open on @fd at least @size bytes, every block of them
+ * allocated, so that a full filesystem fails here (-ENOSPC) and never as a
+ * SIGBUS at a later store through a mapping (format.md). fallocate() also
+ * fills the holes of a sparse file (without touching its data) and extends
+ * it atomically, so racing callers are harmless. Where the filesystem has
+ * no fallocate(), the range beyond the end is written with zeros, by one
+ * caller at a time (an OFD lock on the byte at @size; a file is mapped only
+ * once it is whole, and then nobody writes to it here); holes below the
+ * end stay.
+ */
+int file_reserve(int fd, uint64_t size)
+{
+	static const char zeros[16384];
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)size, .l_len = 1,
+	};
+	struct stat st;
+	uint64_t off;
+	ssize_t n;
+	int ret = 0;
+
+	do {
+		if (fallocate(fd, 0, 0, (off_t)size) == 0)
+			return 0;
+	} while (errno == EINTR);
+	if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+		return -errno;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	for (off = (uint64_t)st.st_size; !ret && off < size; off += (uint64_t)n) {
+		n = pwrite(fd, zeros, size - off < sizeof(zeros) ? size - off : sizeof(zeros),
+			   (off_t)off);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+	}
+	fl.l_type = F_UNLCK;
+	fcntl(fd, F_OFD_SETLK, &fl);
+	return ret;
+}
+
 /* ---- owner tokens ------------------------------------------------------ */
 
 static int owners_map(struct woof_ns *ns)
@@ -54,7 +102,7 @@ static int owners_map(struct woof_ns *ns)
 	struct woof_owners *o;
 	struct stat st;
 	__u64 zero = 0;
-	int fd;
+	int fd, ret;
 
 	/*
 	 * A namespace's .woof/ opened as a namespace (dispatcherd's calls and
@@ -73,8 +121,12 @@ static int owners_map(struct woof_ns *ns)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto bad;
-	if ((uint64_t)st.st_size < sizeof(*o) && ftruncate(fd, sizeof(*o)) < 0)
-		goto err;
+	/* every block now (also an older version's sparse table): no SIGBUS later */
+	ret = file_reserve(fd, sizeof(*o));
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (o == MAP_FAILED)
 		goto err;
@@ -634,16 +686,10 @@ static int build_file(int dirfd, const char *name,
 		    o->mode ? o->mode : 0664);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
-		ret = -errno;
-		goto fail;
-	}
 	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
-	ret = posix_fallocate(fd, 0, (off_t)size);
-	if (ret && ret != EOPNOTSUPP && ret != EINVAL) {
-		ret = -ret;
+	ret = file_reserve(fd, size);
+	if (ret)
 		goto fail;
-	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		ret = -ENOMEM;

@@ -156,6 +156,7 @@ static inline bool map_stale(const struct woof_map *m)
 /* ---- engine-user.c ---- */
 WOOF_HIDDEN extern const struct woof_engine_ops woof_user_engine;
 WOOF_HIDDEN void owners_atfork_child(struct woof_ns *ns);
+WOOF_HIDDEN int file_reserve(int fd, uint64_t size);
 WOOF_HIDDEN int user_map_at(int dirfd, const char *name, struct woof_map *m);
 WOOF_HIDDEN int user_create_at(int dirfd, const char *name,
 			       const struct woof_create_opts *o, struct woof_map *m);
