@@ -281,7 +281,54 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void lock_acquire(struct woof_map *m, uint64_t tok)
+/* ---- bounded waits (woof_put_opts) ------------------------------------------ */
+
+static int64_t mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/*
+ * The time left until @aw's deadline, in @ts for a futex wait (*tsp; NULL
+ * without a deadline), or -ETIMEDOUT when it has passed.
+ */
+static int wait_left(const struct append_wait *aw, struct timespec *ts,
+		     const struct timespec **tsp)
+{
+	int64_t left;
+
+	*tsp = NULL;
+	if (!aw || aw->deadline_ns < 0)
+		return 0;
+	left = aw->deadline_ns - mono_ns();
+	if (left <= 0)
+		return -ETIMEDOUT;
+	ts->tv_sec = (time_t)(left / 1000000000LL);
+	ts->tv_nsec = (long)(left % 1000000000LL);
+	*tsp = ts;
+	return 0;
+}
+
+/* Say in @aw what the append waits for. */
+static void wait_note(const struct append_wait *aw, uint32_t reason, uint64_t seq,
+		      uint64_t trigger)
+{
+	if (!aw || !aw->waited)
+		return;
+	aw->waited->reason = reason;
+	aw->waited->seq = seq;
+	aw->waited->trigger = trigger;
+}
+
+/*
+ * Take @m's append lock as @tok; a dead holder's append is repaired. With
+ * a deadline in @aw (NULL: none) a live holder is waited for until then:
+ * -ETIMEDOUT.
+ */
+static int lock_acquire_until(struct woof_map *m, uint64_t tok, const struct append_wait *aw)
 {
 	__u64 *lock = &m->hdr->lock;
 	__u64 cur = 0;
@@ -289,13 +336,13 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 
 	if (__atomic_compare_exchange_n(lock, &cur, tok, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
+		return 0;
 	for (n = 1;; n++) {
 		cur = __atomic_load_n(lock, __ATOMIC_RELAXED);
 		if (!cur) {
 			if (__atomic_compare_exchange_n(lock, &cur, tok, false,
 							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return;
+				return 0;
 			continue;
 		}
 		if (n < 64) {
@@ -307,13 +354,24 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 			continue;
 		}
 		sched_yield();
-		if ((n & 127) == 0 && !owner_alive(m->ns, cur) &&
+		if ((n & 127) != 0)
+			continue;
+		if (!owner_alive(m->ns, cur) &&
 		    __atomic_compare_exchange_n(lock, &cur, tok, false,
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			repair(m);
-			return;
+			return 0;
+		}
+		if (aw && aw->deadline_ns >= 0 && mono_ns() >= aw->deadline_ns) {
+			wait_note(aw, WOOF_WAIT_LOCK, 0, 0);
+			return -ETIMEDOUT;
 		}
 	}
+}
+
+static void lock_acquire(struct woof_map *m, uint64_t tok)
+{
+	(void)lock_acquire_until(m, tok, NULL);
 }
 
 static inline void lock_release(struct woof_map *m)
@@ -388,9 +446,10 @@ static struct woof_slot *commit_locked(struct woof_map *m, uint64_t s, const voi
 	return sl;
 }
 
-static long futex_wait32(uint32_t *word, uint32_t val)
+/* Sleep while *@word is @val, at most @ts (relative; NULL: no limit). */
+static long futex_wait32(uint32_t *word, uint32_t val, const struct timespec *ts)
 {
-	return syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+	return syscall(SYS_futex, word, FUTEX_WAIT, val, ts, NULL, 0);
 }
 
 /*
@@ -456,8 +515,8 @@ static int64_t trigger_append(struct woof_map *tl, uint64_t tok, struct woof_map
 	return (int64_t)t;
 }
 
-/* Sleep until the trigger log has room (done_floor moved). */
-static void trigger_log_wait(struct woof_map *tl)
+/* Sleep until the trigger log has room (done_floor moved), at most @ts. */
+static void trigger_log_wait(struct woof_map *tl, const struct timespec *ts)
 {
 	struct woof_header *th = tl->hdr;
 	uint64_t floor;
@@ -465,7 +524,7 @@ static void trigger_log_wait(struct woof_map *tl)
 	__atomic_store_n(&th->floor_wait, 1, __ATOMIC_SEQ_CST);
 	floor = __atomic_load_n(&th->done_floor, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&th->seq_no, __ATOMIC_ACQUIRE) + 1 > floor + tl->history_size)
-		futex_wait32(map_futex_word(&th->done_floor), (uint32_t)floor);
+		futex_wait32(map_futex_word(&th->done_floor), (uint32_t)floor, ts);
 }
 
 /* Tell a sleeping dispatcher that triggers arrived: one datagram. */
@@ -478,12 +537,14 @@ static void notify_dispatcher(struct woof_ns *ns, struct woof_map *tl)
 }
 
 static int user_append(struct woof_map *m, const void *el, const char *handler,
-		       unsigned int flags, uint64_t *seqp)
+		       unsigned int flags, const struct append_wait *aw, uint64_t *seqp)
 {
 	struct woof_header *h = m->hdr;
 	uint64_t H = m->history_size, tok, s;
+	const struct timespec *tsp;
 	struct woof_map *tl = NULL;
 	struct woof_slot *sl;
+	struct timespec ts;
 	int64_t t = 0;
 	uint32_t state, sflags;
 	int ret;
@@ -503,7 +564,9 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 	}
 
 	for (;;) {
-		lock_acquire(m, tok);
+		ret = lock_acquire_until(m, tok, aw);
+		if (ret)
+			return ret;
 		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
 		if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
 			lock_release(m);
@@ -521,10 +584,14 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 			/* the oldest element's handler has not read it yet */
 			if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & WOOF_F_OVERWRITE) {
 				__atomic_add_fetch(&h->overruns, 1, __ATOMIC_RELAXED);
-			} else if (flags & WOOF_PUT_NONBLOCK) {
-				lock_release(m);
-				return -EAGAIN;
 			} else {
+				wait_note(aw, WOOF_WAIT_HANDLER, s - H,
+					  __atomic_load_n(&sl->trigger, __ATOMIC_RELAXED));
+				ret = flags & WOOF_PUT_NONBLOCK ? -EAGAIN : wait_left(aw, &ts, &tsp);
+				if (ret) {
+					lock_release(m);
+					return ret;
+				}
 				sflags = __atomic_or_fetch(&sl->flags, WOOF_SLOT_WAITER,
 							   __ATOMIC_SEQ_CST);
 				lock_release(m);
@@ -534,7 +601,7 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 				 * wakes us - look again instead of sleeping.
 				 */
 				if (sflags & WOOF_SLOT_PENDING)
-					futex_wait32(&sl->flags, sflags);
+					futex_wait32(&sl->flags, sflags, tsp);
 				continue;
 			}
 		}
@@ -546,9 +613,12 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 			}
 			if (t == -ENOSPC) {
 				lock_release(m);
-				if (flags & WOOF_PUT_NONBLOCK)
-					return -EAGAIN;
-				trigger_log_wait(tl);
+				wait_note(aw, WOOF_WAIT_TRIGGERS, 0,
+					  __atomic_load_n(&tl->hdr->done_floor, __ATOMIC_ACQUIRE) + 1);
+				ret = flags & WOOF_PUT_NONBLOCK ? -EAGAIN : wait_left(aw, &ts, &tsp);
+				if (ret)
+					return ret;
+				trigger_log_wait(tl, tsp);
 				continue;
 			}
 		}

@@ -28,6 +28,12 @@
 
 struct woof_map;
 
+/* How long an append may wait for room, and where it says what for. */
+struct append_wait {
+	int64_t deadline_ns;		/* CLOCK_MONOTONIC; < 0: no limit */
+	struct woof_put_wait *waited;	/* or NULL */
+};
+
 /*
  * An engine: how WOOFs of a namespace are created, mapped, appended to and
  * removed. Reads never go through the engine: both engines map the same
@@ -41,7 +47,7 @@ struct woof_engine_ops {
 	int (*map)(struct woof_ns *ns, const char *name, struct woof_map *m);
 	void (*unmap)(struct woof_map *m);
 	int (*append)(struct woof_map *m, const void *el, const char *handler,
-		      unsigned int flags, uint64_t *seq);
+		      unsigned int flags, const struct append_wait *aw, uint64_t *seq);
 	int (*remove)(struct woof_ns *ns, const char *name);
 	int (*set_flags)(struct woof_map *m, uint32_t set, uint32_t clear);
 	/* wait for an element after @seq; NULL: the futex wait of read.c */
