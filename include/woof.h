@@ -123,7 +123,10 @@ WOOF_API int woof_remove(struct woof_ns *ns, const char *name);
  * it yet, it waits until the handler has (backpressure; without a
  * dispatcher, forever; see WOOF_PUT_NONBLOCK, woof_append_opts() and
  * WOOF_F_OVERWRITE).
- * Returns 0, -EINVAL, -ESTALE (recreated or removed), -EIO (sync failed).
+ * Returns 0, -EINVAL, -ESTALE (recreated or removed), -EIO (sync failed),
+ * -ENOSPC (the filesystem is full when the namespace's owner table or
+ * trigger log is made: at a process's first append, the first put naming
+ * a handler; every later append needs no new block).
  */
 WOOF_API int woof_append(struct woof *w, const void *element,
 			 const char *handler, uint64_t *seq);

@@ -397,7 +397,7 @@ static void put_wait_text(struct woofref *ref, const struct woof_put_wait *wt,
 {
 	const char *path = woof_ns_path(ref->ns);
 	struct daemon_probe dp;
-	char who[128];
+	char who[PATH_MAX + 96];
 
 	if (daemon_probe(ref->ns, &dp) == 0 && dp.running)
 		snprintf(who, sizeof(who), "dispatcherd (pid %ld) serves %s: is it stopped or "
@@ -434,7 +434,7 @@ static int put_bounded(struct woofref *ref, struct woof *w, const void *el,
 	struct woof_put_wait wt;
 	struct woof_put_opts o = { .sz = sizeof(o), .waited = &wt };
 	int64_t end = mono_ms() + timeout_ms, left = timeout_ms;
-	char text[PATH_MAX + 256];
+	char text[2 * PATH_MAX];
 	bool noted = false;
 	int err;
 
