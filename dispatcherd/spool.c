@@ -112,7 +112,9 @@ int spool_init(struct nsd *n)
 		close(fd);
 		return ret;
 	}
-	ret = ring_reserve(fd, len, (uint64_t)st.st_size == len);
+	/* a whole ring is left alone (XFS wants free space even for that) */
+	ret = (uint64_t)st.st_size == len && (uint64_t)st.st_blocks * 512 >= len ? 0 :
+	      ring_reserve(fd, len, (uint64_t)st.st_size == len);
 	if (ret) {
 		if ((uint64_t)st.st_size != len)
 			(void)!ftruncate(fd, 0);	/* give back what we got */

@@ -121,8 +121,13 @@ static int owners_map(struct woof_ns *ns)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto bad;
-	/* every block now (also an older version's sparse table): no SIGBUS later */
-	ret = file_reserve(fd, sizeof(*o));
+	/*
+	 * Every block now (also an older version's sparse table): no SIGBUS
+	 * later. A whole table is left alone: some filesystems (XFS) want
+	 * free space even to fallocate a range that is allocated already.
+	 */
+	ret = (uint64_t)st.st_size < sizeof(*o) || (uint64_t)st.st_blocks * 512 < sizeof(*o) ?
+	      file_reserve(fd, sizeof(*o)) : 0;
 	if (ret) {
 		close(fd);
 		return ret;
