@@ -32,7 +32,7 @@ fi
 
 mount -t tmpfs -o size=64m,mode=755,uid=65534,gid=65534 woof-disk-full "$NS" ||
 	skip "cannot mount a tmpfs on $NS"
-trap 'cleanup 2>/dev/null; umount "$NS"; rmdir "$NS"' EXIT
+trap 'cleanup 2>/dev/null; umount "$NS"; rmdir "$NS"; rm -f "$OUT"' EXIT
 OUT=$NS.out
 
 fill() {
