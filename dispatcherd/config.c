@@ -430,7 +430,7 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 				if (nret) {
 					ret = errf(err, errlen, path, lineno,
 						   "bad handler name '%s': %s", name,
-						   woof_strerror(nret));
+						   woof_name_fault(name));
 					goto out;
 				}
 				if (conf_handler(c, name)) {
