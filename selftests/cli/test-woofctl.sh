@@ -515,26 +515,53 @@ err_has "ns mount says the group is unknown" "no such group 'no-such-group-xyz'"
 if [ -e /dev/woof/control ]; then
 	echo "# woof.ko is loaded here: skipping the checks of its absence"
 else
-	expect 1 "features without woof.ko fails" features
-	err_has "features without woof.ko says to load it" \
+	# the advice is what is true of this host: modprobe when a woof.ko is
+	# installed for the running kernel, how to install it when none is, and
+	# that it cannot be loaded when the kernel has no module support
+	KR=$T/kroot
+	rel=$(uname -r)
+	mkdir -p "$KR/proc" "$KR/lib/modules/$rel"
+	: >"$KR/proc/modules"
+	printf 'kernel/fs/other.ko:\nupdates/dkms/woof.ko:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features without woof.ko fails" features
+	err_has "woof.ko installed: the advice is modprobe" \
 		"^woofctl: /dev/woof/control not found: load woof.ko \(modprobe woof\)$"
+	printf 'kernel/fs/other.ko:\nupdates/woof.ko.xz:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features without woof.ko fails (compressed module)" features
+	err_has "woof.ko.xz installed: the advice is modprobe" "load woof.ko \(modprobe woof\)$"
+	printf 'kernel/fs/other.ko:\nextra/woofer.ko:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features, no woof.ko installed" features
+	err_has "no woof.ko installed: the advice is how to install it" \
+		"woof.ko is not installed for this kernel \($rel\): install it \(make install-kmod, or DKMS"
+	rm "$KR/proc/modules"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features, a kernel without modules" features
+	err_has "no module support: the advice says so" "this kernel \($rel\) cannot load modules \(CONFIG_MODULES is off\)"
+	if [ -e /proc/modules ]; then
+		expect 1 "features without woof.ko fails" features
+		err_has "features without woof.ko says what to do" "^woofctl: /dev/woof/control not found: (load woof.ko|woof.ko is not installed)"
+	else
+		expect 1 "features without woof.ko fails" features
+		err_has "features here: this kernel cannot load modules" "^woofctl: /dev/woof/control not found: this kernel .* cannot load modules"
+	fi
 	[ ! -s "$OUT" ] && pass "features without woof.ko prints nothing on stdout" ||
 		fail "features without woof.ko prints nothing on stdout"
 	expect 1 "features -j without woof.ko fails" -j features
-	json_ok "features -j without woof.ko says to load it, in JSON" \
-		'"load woof.ko" in d["error"]["message"] and d["error"]["exit_status"] == 1' 
+	json_ok "features -j without woof.ko says what to do, in JSON" \
+		'"woof.ko" in d["error"]["message"] and d["error"]["exit_status"] == 1' 
 	expect 1 "ns ls without woof.ko fails" ns ls
-	err_has "ns ls without woof.ko says to load it" "/dev/woof/control not found: load woof.ko"
+	err_has "ns ls without woof.ko says what to do" "/dev/woof/control not found: .*woof.ko"
 	expect 1 "ns ls -j without woof.ko fails" -j ns ls
 	expect 1 "ns mount without woof.ko fails" ns mount "$T" kt
-	err_has "ns mount without woof.ko says to load it" "load woof.ko"
+	err_has "ns mount without woof.ko says what to do" "not found: .*woof.ko"
 	expect 1 "ns umount without woof.ko fails" ns umount kt
-	err_has "ns umount without woof.ko says to load it" "load woof.ko"
+	err_has "ns umount without woof.ko says what to do" "not found: .*woof.ko"
 	expect 1 "monitor without woof.ko fails" monitor
-	err_has "monitor without woof.ko says to load it" \
-		"generic netlink family \"woof\" not found: load woof.ko \(modprobe woof\)"
+	err_has "monitor without woof.ko says what to do" \
+		"generic netlink family \"woof\" not found: .*woof.ko"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "monitor, a kernel without modules" monitor
+	err_has "monitor's advice is the same" "not found: this kernel \($rel\) cannot load modules"
 	expect 1 "monitor -j -n 1 --timeout 5 without woof.ko fails at once" -j monitor -n 1 --timeout 5
-	json_ok "monitor -j without woof.ko says to load it, in JSON" '"load woof.ko" in d["error"]["message"]' 
+	json_ok "monitor -j without woof.ko says what to do, in JSON" '"woof.ko" in d["error"]["message"]' 
 fi
 
 echo "$passed passed, $failed failed"

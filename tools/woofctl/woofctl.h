@@ -227,6 +227,13 @@ int cmd_monitor(struct woofctl *ctx, int argc, char **argv);
  * module is not loaded - and returns EXIT_FAIL, or EXIT_OK with *@fdp set.
  */
 int kmod_control_open(int *fdp);
+/*
+ * kmod_advice() - what to do when woof.ko is not loaded, true for this
+ * host: "load woof.ko (modprobe woof)" when a woof.ko is installed for the
+ * running kernel, how to install it when none is, or that this kernel
+ * cannot load modules at all. Written into @buf.
+ */
+const char *kmod_advice(char *buf, size_t len);
 /* Whether @name is a valid namespace name for woof.ko (uapi woof.h). */
 bool kmod_ns_name_ok(const char *name);
 
