@@ -432,6 +432,14 @@ err_has "the refusal names the line and the rule" "woof.conf:1: bad handler name
 printf '[handler .x]\n' >"$CNS/woof.conf"
 expect 1 "a [handler .x] section is refused" -N "$CNS" handler ls
 err_has "the refusal of .x says names beginning with '.' are reserved" "bad handler name '.x': names beginning with '.' are reserved"
+# a WOOF named woof.conf, made before the name was refused: the parser says
+# what it is and how to move it away (dispatcherd said "line longer than ...")
+"$WOOFCTL" -N "$CNS" woof create wc --element-size 8 --history 4 >/dev/null
+cp "$CNS/wc" "$CNS/woof.conf"
+expect 1 "a WOOF named woof.conf is refused as configuration" -N "$CNS" handler ls
+err_has "it says it is a WOOF and how to move it away" "woof.conf is a WOOF, not a configuration file .*mv "
+printf '[handler .x]\n' >"$CNS/woof.conf"
+
 # -j: a command that prints its JSON and fails (a bad woof.conf is shown) keeps
 # its one JSON document; the error goes to stderr as text
 expect 1 "handler ls -j with a bad woof.conf" -j -N "$CNS" handler ls
