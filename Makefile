@@ -6,11 +6,20 @@
 #               install is reported and does not stop them)
 #   make install  build, then install into /usr/local (libwoof, headers,
 #               woof.pc, woofctl, woof-bench, man pages); sudo when not root
+#   make install-kmod  build, then install woof.ko for the kernel it was
+#               built for (/lib/modules/KVER/updates/), its udev rule, and
+#               run depmod; then "modprobe woof" loads it
+#   make install-dkms  install woof.ko's source as /usr/src/woof-VERSION/
+#               and let DKMS build and install it for the running kernel
+#               (and every later one); KVER=... for another kernel
+#   (Documentation/kmod-install.md)
 #   make        build only
 BUILD ?= build
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all build install demo test clean
+VERSION := $(shell sed -n "s/^  version: '\(.*\)',$$/\1/p" meson.build)
+
+.PHONY: all build install install-kmod install-dkms demo test clean
 
 all: build
 
@@ -23,6 +32,13 @@ build: $(BUILD)/build.ninja
 install: build
 	$(SUDO) meson install -C $(BUILD) --quiet
 	$(SUDO) ldconfig
+
+install-kmod: build
+	$(SUDO) env $(if $(DESTDIR),DESTDIR=$(DESTDIR)) kmod/install-kmod.sh module $(BUILD)/kmod/woof.ko . $(KVER)
+
+install-dkms:
+	$(SUDO) kmod/install-kmod.sh dkms-source . $(VERSION)
+	$(SUDO) dkms install woof/$(VERSION) $(if $(KVER),-k $(KVER))
 
 demo:
 	tools/install-deps.sh demo

@@ -385,6 +385,19 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 		return ret;
 	}
 	*found = true;
+	{
+		/* a WOOF named woof.conf, made before the name was refused */
+		uint64_t magic = 0;
+
+		if (fread(&magic, sizeof(magic), 1, f) == 1 && magic == WOOF_FORMAT_MAGIC) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "%s is a WOOF, not a configuration file (made "
+				 "before woof.conf was refused as a WOOF name): move it away, "
+				 "e.g. mv %s %s.woof", path, path, path);
+			goto out;
+		}
+		rewind(f);
+	}
 
 	while (fgets(line, sizeof(line), f)) {
 		char *s, *eq, *k, *v;
@@ -430,7 +443,7 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 				if (nret) {
 					ret = errf(err, errlen, path, lineno,
 						   "bad handler name '%s': %s", name,
-						   woof_strerror(nret));
+						   woof_name_fault(name));
 					goto out;
 				}
 				if (conf_handler(c, name)) {

@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 		log_warn("sandbox probe: %s", strerror(-ret));
 	sandbox_describe(&D.caps, D.caps_text, sizeof(D.caps_text));
 	{
-		/* say exactly what is not enforced on this host */
+		/* say exactly what is not enforced on this host (each line says what and why) */
 		const char *p = D.caps.why_not;
 
 		while (*p) {
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 			int len = nl ? (int)(nl - p) : (int)strlen(p);
 
 			if (len)
-				log_notice("not enforced: %.*s", len, p);
+				log_notice("%.*s", len, p);
 			p += len + (nl ? 1 : 0);
 		}
 	}

@@ -244,9 +244,18 @@ WOOF_API int woof_get(struct woof_ns *ns, const char *name, uint64_t seq,
 /*
  * woof_name_check() - 0 if @name is a valid WOOF or handler name: 1 to
  * WOOF_NAME_MAX bytes, no '/', no control characters, not "." or "..",
- * not beginning with '.' (reserved). -EINVAL or -ENAMETOOLONG otherwise.
+ * not beginning with '.' (reserved), and not the name of a file the
+ * namespace directory holds by design ("woof.conf"). -EINVAL or
+ * -ENAMETOOLONG otherwise.
  */
 WOOF_API int woof_name_check(const char *name);
+
+/*
+ * woof_name_fault() - which rule of woof_name_check() @name breaks, as a
+ * sentence for people ("contains '/' (a name is one path component)"), or
+ * NULL when @name is valid. The string is static.
+ */
+WOOF_API const char *woof_name_fault(const char *name);
 
 /*
  * woof_resolve() - split a WOOF name as CSPOT programs write it.

@@ -14,19 +14,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "woof-internal.h"
 #include "woofc.h"
 
-static int fail(const char *call, const char *name, int err)
+/*
+ * The line names the rule a bad name broke: the WOOF's (the last component
+ * of a woof:// URI) or else the handler's.
+ */
+static int fail_h(const char *call, const char *name, const char *handler, int err)
 {
 	const char *q = getenv("WOOF_QUIET");
+	const char *fault = NULL, *what = "";
+	const char *last;
 
-	if (!q || strcmp(q, "1") != 0)
-		fprintf(stderr, "woof: %s(%s): %s\n", call, name ? name : "NULL",
-			woof_strerror(err));
+	if (err == -EINVAL || err == -ENAMETOOLONG) {
+		last = name;
+		if (name && !strncasecmp(name, "woof://", 7) && strrchr(name + 7, '/'))
+			last = strrchr(name + 7, '/') + 1;
+		fault = last ? woof_name_fault(last) : NULL;
+		what = "WOOF name";
+		if (!fault && handler) {
+			fault = woof_name_fault(handler);
+			what = "handler name";
+		}
+	}
+	if (!q || strcmp(q, "1") != 0) {
+		if (fault)
+			fprintf(stderr, "woof: %s(%s): invalid %s: %s\n", call,
+				name ? name : "NULL", what, fault);
+		else
+			fprintf(stderr, "woof: %s(%s): %s\n", call, name ? name : "NULL",
+				woof_strerror(err));
+	}
 	errno = -err;
 	return err;
+}
+
+static int fail(const char *call, const char *name, int err)
+{
+	return fail_h(call, name, NULL, err);
 }
 
 int WooFInit(void)
@@ -66,7 +94,7 @@ unsigned long WooFPut(const char *name, const char *handler, void *element)
 	if (!ret)
 		ret = woof_put(ns, plain, handler, element, &seq);
 	if (ret) {
-		fail("WooFPut", name, ret);
+		fail_h("WooFPut", name, handler, ret);
 		return (unsigned long)-1;
 	}
 	return (unsigned long)seq;
@@ -171,7 +199,7 @@ unsigned long WooFAppend(WOOF *wf, const char *handler, void *element)
 
 	ret = wf ? woof_append(wf->handle, element, handler, &seq) : -EINVAL;
 	if (ret) {
-		fail("WooFAppend", wf ? wf->handle->m->name : NULL, ret);
+		fail_h("WooFAppend", wf ? wf->handle->m->name : NULL, handler, ret);
 		return (unsigned long)-1;
 	}
 	return (unsigned long)seq;

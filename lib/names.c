@@ -4,7 +4,9 @@
  *
  * A name is one path component of the namespace directory: it can never
  * contain '/', so no name reaches outside its namespace. Names beginning
- * with '.' are reserved for the namespace's own files (.woof/).
+ * with '.' are reserved for the namespace's own files (.woof/), and so are
+ * the plain names of the files a namespace directory holds by design
+ * (woof.conf).
  *
  * A woof:// URI names a namespace by absolute path on a host. The host is
  * this host when it is empty, "localhost", a loopback address, this host's
@@ -26,23 +28,61 @@
 #define URI_PREFIX "woof://"
 #define URI_PREFIX_LEN 7
 
-int woof_name_check(const char *name)
-{
-	size_t n;
+/*
+ * Plain names the namespace directory holds by design: a WOOF or a handler
+ * of one of these names would be taken for (or would shadow) the
+ * namespace's own file. Names beginning with '.' are refused as a whole.
+ */
+static const char *const own_files[] = {
+	"woof.conf",		/* dispatcherd's configuration (WOOF_CONF_FILE) */
+};
 
-	if (!name || !name[0])
-		return -EINVAL;
-	if (woof_name_reserved(name))	/* ".", "..", ".woof", ".hidden" */
-		return -EINVAL;
+/* The rule @name breaks, with its errno in *@err; NULL for a valid name. */
+static const char *name_fault(const char *name, int *err)
+{
+	size_t n, i;
+
+	*err = -EINVAL;
+	if (!name)
+		return "no name (NULL)";
+	if (!name[0])
+		return "the name is empty";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "\".\" and \"..\" are not names";
+	if (woof_name_reserved(name))
+		return "names beginning with '.' are reserved for the namespace's own files (.woof/)";
+	for (i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
+		if (!strcmp(name, own_files[i]))
+			return "the name of the namespace's own file (woof.conf: dispatcherd's configuration)";
 	for (n = 0; name[n]; n++) {
 		unsigned char c = (unsigned char)name[n];
 
-		if (n >= WOOF_NAME_MAX)
-			return -ENAMETOOLONG;
-		if (c == '/' || c < 0x20 || c == 0x7f)
-			return -EINVAL;
+		if (n >= WOOF_NAME_MAX) {
+			*err = -ENAMETOOLONG;
+			return "longer than 255 bytes";
+		}
+		if (c == '/')
+			return "contains '/' (a name is one path component)";
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character (0x00-0x1f or 0x7f)";
 	}
-	return 0;
+	*err = 0;
+	return NULL;
+}
+
+int woof_name_check(const char *name)
+{
+	int err;
+
+	name_fault(name, &err);
+	return err;
+}
+
+const char *woof_name_fault(const char *name)
+{
+	int err;
+
+	return name_fault(name, &err);
 }
 
 /* ---- this host's addresses, read once ---- */

@@ -125,8 +125,22 @@ out_has "help woof get shows its usage" "woof get NAME \[SEQ\]"
 expect 2 "help for an unknown command" help woof frob
 expect 2 "unknown object" frob
 err_has "unknown object is named on stderr" "unknown object 'frob'"
+err_has "unknown object shows the usage line" "^Usage: woofctl \[OPTIONS\] OBJECT COMMAND \[ARGS\]$"
+err_has "unknown object says where help is" "^Try 'woofctl help'\.$"
+n=$(wc -l <"$ERR")
+[ "$n" -eq 3 ] && pass "unknown object: three lines, not the whole help" ||
+	fail "unknown object: three lines, not the whole help" "$n lines"
 expect 2 "unknown command" woof frob
 err_has "unknown command is named on stderr" "unknown command 'frob'"
+err_has "unknown command shows the object's usage line" "^Usage: woofctl \[OPTIONS\] woof COMMAND"
+err_has "unknown command says where help is" "^Try 'woofctl help woof'\.$"
+n=$(wc -l <"$ERR")
+[ "$n" -eq 3 ] && pass "unknown command: three lines" || fail "unknown command: three lines" "$n lines"
+expect 2 "unknown object with -j" -j frob
+json_ok "unknown object with -j: a JSON error object" \
+	'd["error"]["message"].startswith("unknown object") and "frob" in d["error"]["message"] and d["error"]["exit_status"] == 2 and d["error"]["help"] == "woofctl help"'
+[ ! -s "$ERR" ] && pass "unknown object with -j: nothing on stderr" ||
+	fail "unknown object with -j: nothing on stderr"
 expect 2 "object without a command" woof
 expect 2 "unknown global option" --frob woof ls
 expect 2 "unknown command option" -N "$T" woof ls --frob
@@ -187,6 +201,24 @@ for name in "" ".." "a/b" ".woof"; do
 	expect 1 "put rejects name '$name'" -N "$NS" woof put "$name" --hex 00
 	expect 1 "get rejects name '$name'" -N "$NS" woof get "$name"
 done
+# the message names the rule the name broke
+expect 1 "create rejects the name woof.conf" -N "$NS" woof create woof.conf --element-size 4 --history 4
+err_has "woof.conf: the namespace's own file" "invalid WOOF name 'woof.conf': .*namespace's own file"
+[ ! -e "$NS/woof.conf" ] && pass "no woof.conf was created" || fail "no woof.conf was created"
+expect 1 "create rejects '.hidden'" -N "$NS" woof create .hidden --element-size 4 --history 4
+err_has "'.hidden': names beginning with '.' are reserved" "invalid WOOF name '.hidden': names beginning with '.' are reserved"
+expect 1 "get rejects 'a/b'" -N "$NS" woof get a/b
+err_has "'a/b': contains '/'" "invalid WOOF name 'a/b': contains '/'"
+expect 1 "stat rejects a control character" -N "$NS" woof stat "$(printf 'a\tb')"
+err_has "a tab: contains a control character" "contains a control character"
+expect 1 "create rejects 256 bytes" -N "$NS" woof create "$(printf 'x%.0s' {1..256})" --element-size 4 --history 4
+err_has "256 bytes: longer than 255" "longer than 255 bytes"
+expect 1 "a URI's bad name is explained" -N "$NS" woof get "woof://localhost$NS/.x"
+err_has "a URI's bad name: reserved" "invalid WOOF name '.x': names beginning"
+expect 1 "bad name with -j" -j -N "$NS" woof stat a/b
+json_ok "bad name with -j: a JSON error object with errno" \
+	'"contains" in d["error"]["message"] and d["error"]["errno_name"] == "EINVAL" and d["error"]["errno"] == 22 and d["error"]["exit_status"] == 1'
+[ ! -s "$ERR" ] && pass "bad name with -j: nothing on stderr" || fail "bad name with -j: nothing on stderr"
 expect 1 "rm rejects name '..'" -N "$NS" woof rm ..
 expect 1 "stat rejects name 'a/b'" -N "$NS" woof stat a/b
 if [ ! -e "$NS/a" ] && [ -d "$NS/.woof" ]; then pass "bad names left the namespace alone"; else fail "bad names left the namespace alone"; fi
@@ -240,6 +272,21 @@ expect 1 "put --hex with an odd digit count" -N "$NS" woof put w16 --hex "abc"
 expect 2 "put --hex and --file" -N "$NS" woof put w16 --hex 00 --file "$T/hi"
 expect 1 "put --file of a missing file" -N "$NS" woof put w16 --file "$T/nonexistent"
 expect 1 "put with a bad handler name" -N "$NS" woof put w16 --hex 00 --handler a/b
+err_has "a bad handler name is explained" "invalid handler name 'a/b': contains '/'"
+expect 1 "put with the handler name woof.conf" -N "$NS" woof put w16 --hex 00 --handler woof.conf
+err_has "handler woof.conf is explained" "invalid handler name 'woof.conf': .*own file"
+"$WOOFCTL" -N "$NS" woof create hx --element-size 4 --history 8 >/dev/null
+expect 2 "put --hex '' is refused" -N "$NS" woof put hx --hex ""
+err_has "put --hex '' says why" "--hex: no hex digits"
+expect 2 "put --hex ' ' is refused" -N "$NS" woof put hx --hex " "
+expect 2 "put --hex '' -j" -j -N "$NS" woof put hx --hex ""
+[ "$(latest hx)" = 0 ] && pass "put --hex '' appended nothing" ||
+	fail "put --hex '' appended nothing" "latest $(latest hx)"
+"$WOOFCTL" -N "$NS" woof rm hx >/dev/null
+json_ok "a usage error with -j: JSON with the usage line" \
+	'd["error"]["exit_status"] == 2 and d["error"]["usage"].startswith("woofctl [OPTIONS] woof put NAME") and d["error"]["help"] == "woofctl help woof put"'
+expect 1 "a missing WOOF with -j" -j -N "$NS" woof get nosuch
+json_ok "a missing WOOF with -j: ENOENT in JSON" 'd["error"]["errno_name"] == "ENOENT" and "nosuch" in d["error"]["message"]'
 expect 0 "put with a handler" -N "$NS" woof put w16 --hex 00 --handler on_put
 out_has "put with a handler appends" "^appended seq 6$"
 expect 1 "put to a missing WOOF" -N "$NS" woof put nosuch --hex 00
@@ -374,6 +421,53 @@ json_ok "rm JSON" 'd["removed"] == "big"'
 expect 0 "ls after rm" -j -N "$NS" woof ls
 json_ok "ls after rm lists what is left" '[w["name"] for w in d["woofs"]] == ["w16"]'
 
+# ---- woof.conf: a handler cannot be named after the namespace's own file ----------------
+# (woofctl handler ls reads woof.conf with dispatcherd's own parser)
+
+CNS=$T/confns
+"$WOOFCTL" ns init "$CNS" >/dev/null
+printf '[handler woof.conf]\ntimeout = 5s\n' >"$CNS/woof.conf"
+expect 1 "a [handler woof.conf] section is refused" -N "$CNS" handler ls
+err_has "the refusal names the line and the rule" "woof.conf:1: bad handler name 'woof.conf': .*own file"
+printf '[handler .x]\n' >"$CNS/woof.conf"
+expect 1 "a [handler .x] section is refused" -N "$CNS" handler ls
+err_has "the refusal of .x says names beginning with '.' are reserved" "bad handler name '.x': names beginning with '.' are reserved"
+# a WOOF named woof.conf, made before the name was refused: the parser says
+# what it is and how to move it away (dispatcherd said "line longer than ...")
+"$WOOFCTL" -N "$CNS" woof create wc --element-size 8 --history 4 >/dev/null
+cp "$CNS/wc" "$CNS/woof.conf"
+expect 1 "a WOOF named woof.conf is refused as configuration" -N "$CNS" handler ls
+err_has "it says it is a WOOF and how to move it away" "woof.conf is a WOOF, not a configuration file .*mv "
+printf '[handler .x]\n' >"$CNS/woof.conf"
+
+# -j: a command that prints its JSON and fails (a bad woof.conf is shown) keeps
+# its one JSON document; the error goes to stderr as text
+expect 1 "handler ls -j with a bad woof.conf" -j -N "$CNS" handler ls
+json_ok "its JSON is one document, without an error object" '"error" not in d and ".x" in d["config"]["error"]'
+err_has "the error is on stderr" "bad handler name '.x'"
+
+# ---- dispatcherd says what this host does not enforce, once per line ---------------------
+# (its binary sits beside woofctl's in the build tree)
+
+DISPATCHERD=$(dirname "$WOOFCTL")/../../dispatcherd/dispatcherd
+if [ -x "$DISPATCHERD" ]; then
+	DNS=$T/dns
+	"$WOOFCTL" ns init "$DNS" >/dev/null
+	"$DISPATCHERD" -N "$DNS" 2>"$T/dlog" &
+	dpid=$!
+	BG_PIDS+=("$dpid")
+	if wait_for "$T/dlog" "notice: ready" 20; then pass "dispatcherd started"; else fail "dispatcherd started"; fi
+	kill -TERM "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	if ! grep -q "not enforced" "$T/dlog"; then
+		echo "# this host enforces every limit: no 'not enforced' line to check"
+	elif grep -E "not enforced.*not enforced" "$T/dlog" >"$T/dup"; then
+		fail "dispatcherd's 'not enforced' lines say it once" "$(head -1 "$T/dup")"
+	else
+		pass "dispatcherd's 'not enforced' lines say it once"
+	fi
+fi
+
 # ---- woof.ko commands without the module (features, ns mount/umount/ls, monitor) ---------
 # (in the VM, with the module: selftests/kmod/test-woofctl-kmod.sh)
 
@@ -429,25 +523,53 @@ err_has "ns mount says the group is unknown" "no such group 'no-such-group-xyz'"
 if [ -e /dev/woof/control ]; then
 	echo "# woof.ko is loaded here: skipping the checks of its absence"
 else
-	expect 1 "features without woof.ko fails" features
-	err_has "features without woof.ko says to load it" \
+	# the advice is what is true of this host: modprobe when a woof.ko is
+	# installed for the running kernel, how to install it when none is, and
+	# that it cannot be loaded when the kernel has no module support
+	KR=$T/kroot
+	rel=$(uname -r)
+	mkdir -p "$KR/proc" "$KR/lib/modules/$rel"
+	: >"$KR/proc/modules"
+	printf 'kernel/fs/other.ko:\nupdates/dkms/woof.ko:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features without woof.ko fails" features
+	err_has "woof.ko installed: the advice is modprobe" \
 		"^woofctl: /dev/woof/control not found: load woof.ko \(modprobe woof\)$"
+	printf 'kernel/fs/other.ko:\nupdates/woof.ko.xz:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features without woof.ko fails (compressed module)" features
+	err_has "woof.ko.xz installed: the advice is modprobe" "load woof.ko \(modprobe woof\)$"
+	printf 'kernel/fs/other.ko:\nextra/woofer.ko:\n' >"$KR/lib/modules/$rel/modules.dep"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features, no woof.ko installed" features
+	err_has "no woof.ko installed: the advice is how to install it" \
+		"woof.ko is not installed for this kernel \($rel\): install it \(make install-kmod, or DKMS"
+	rm "$KR/proc/modules"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "features, a kernel without modules" features
+	err_has "no module support: the advice says so" "this kernel \($rel\) cannot load modules \(CONFIG_MODULES is off\)"
+	if [ -e /proc/modules ]; then
+		expect 1 "features without woof.ko fails" features
+		err_has "features without woof.ko says what to do" "^woofctl: /dev/woof/control not found: (load woof.ko|woof.ko is not installed)"
+	else
+		expect 1 "features without woof.ko fails" features
+		err_has "features here: this kernel cannot load modules" "^woofctl: /dev/woof/control not found: this kernel .* cannot load modules"
+	fi
 	[ ! -s "$OUT" ] && pass "features without woof.ko prints nothing on stdout" ||
 		fail "features without woof.ko prints nothing on stdout"
 	expect 1 "features -j without woof.ko fails" -j features
-	err_has "features -j without woof.ko says to load it" "load woof.ko"
+	json_ok "features -j without woof.ko says what to do, in JSON" \
+		'"woof.ko" in d["error"]["message"] and d["error"]["exit_status"] == 1' 
 	expect 1 "ns ls without woof.ko fails" ns ls
-	err_has "ns ls without woof.ko says to load it" "/dev/woof/control not found: load woof.ko"
+	err_has "ns ls without woof.ko says what to do" "/dev/woof/control not found: .*woof.ko"
 	expect 1 "ns ls -j without woof.ko fails" -j ns ls
 	expect 1 "ns mount without woof.ko fails" ns mount "$T" kt
-	err_has "ns mount without woof.ko says to load it" "load woof.ko"
+	err_has "ns mount without woof.ko says what to do" "not found: .*woof.ko"
 	expect 1 "ns umount without woof.ko fails" ns umount kt
-	err_has "ns umount without woof.ko says to load it" "load woof.ko"
+	err_has "ns umount without woof.ko says what to do" "not found: .*woof.ko"
 	expect 1 "monitor without woof.ko fails" monitor
-	err_has "monitor without woof.ko says to load it" \
-		"generic netlink family \"woof\" not found: load woof.ko \(modprobe woof\)"
+	err_has "monitor without woof.ko says what to do" \
+		"generic netlink family \"woof\" not found: .*woof.ko"
+	WOOFCTL_KMOD_ROOT=$KR expect 1 "monitor, a kernel without modules" monitor
+	err_has "monitor's advice is the same" "not found: this kernel \($rel\) cannot load modules"
 	expect 1 "monitor -j -n 1 --timeout 5 without woof.ko fails at once" -j monitor -n 1 --timeout 5
-	err_has "monitor -j without woof.ko says to load it" "load woof.ko"
+	json_ok "monitor -j without woof.ko says what to do, in JSON" '"woof.ko" in d["error"]["message"]' 
 fi
 
 echo "$passed passed, $failed failed"

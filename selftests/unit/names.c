@@ -3,8 +3,11 @@
  * names.c - WOOF names and woof:// URIs.
  *
  * woof_name_check() accepts exactly what woof.h promises (1..255 bytes, no
- * '/', no control characters, not "." / "..", no leading '.') - UTF-8
- * included; every entry point of both APIs rejects the bad names and none
+ * '/', no control characters, not "." / "..", no leading '.', not the
+ * namespace's own woof.conf) - UTF-8 included; woof_name_fault() names the
+ * rule a bad name breaks, and so does the CSPOT API's error line; a WOOF or
+ * handler named woof.conf is refused and the namespace's woof.conf is left
+ * alone; every entry point of both APIs rejects the bad names and none
  * of them creates, changes or removes a file outside the namespace
  * ("../escape", "../other/victim"); woof_resolve() splits plain names and
  * woof://host/abs/dir/name URIs, treats the local host's spellings as
@@ -15,6 +18,7 @@
 
 #include <woofc.h>
 
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -46,6 +50,7 @@ static const struct bad_name bad_names[] = {
 	{ "...", -EINVAL },
 	{ ".hidden", -EINVAL },
 	{ ".woof", -EINVAL },
+	{ "woof.conf", -EINVAL },	/* the namespace's own configuration file */
 	{ "a/b", -EINVAL },
 	{ "/", -EINVAL },
 	{ "a/", -EINVAL },
@@ -103,6 +108,92 @@ Test(names, check_accepts_good_names)
 		cr_expect(rc == 0, "woof_name_check(\"%s\"): expected 0, got %s",
 			  good[i], tu_err(rc));
 	}
+}
+
+Test(names, fault_names_the_rule)
+{
+	static const struct { const char *name, *says; } faults[] = {
+		{ "", "empty" },
+		{ ".", "not names" },
+		{ "..", "not names" },
+		{ ".hidden", "reserved" },
+		{ ".woof", "reserved" },
+		{ "woof.conf", "woof.conf" },
+		{ "a/b", "'/'" },
+		{ "new\nline", "control character" },
+		{ "del\x7f", "control character" },
+	};
+
+	make_long_names();
+	cr_assert_not_null(strstr(woof_name_fault(name256), "255"));
+	cr_assert_not_null(woof_name_fault(NULL));
+	cr_assert_null(woof_name_fault(name255));
+	cr_assert_null(woof_name_fault("woof.conf2"));
+	cr_assert_null(woof_name_fault("hello-woof"));
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		const char *why = woof_name_fault(faults[i].name);
+
+		cr_expect(why && strstr(why, faults[i].says),
+			  "woof_name_fault(\"%s\"): \"%s\", expected it to say \"%s\"",
+			  faults[i].name, why ? why : "(null)", faults[i].says);
+	}
+}
+
+/* A namespace's woof.conf is neither a WOOF nor a handler, and survives both attempts. */
+Test(names, woof_conf_is_no_woof_and_no_handler)
+{
+	static const char conf[] = "[handler h]\ntimeout = 5s\n";
+	char *path = tu_path(tu_dir, "woof.conf");
+	struct woof_create_opts o = tu_opts(8, 4, WOOF_CREATE_RESET);
+	char buf[sizeof(conf)] = "";
+	uint64_t x = 1, seq;
+	struct woof *w;
+
+	tu_assert_ok(tu_write_file(path, conf, sizeof(conf) - 1));
+	tu_assert_rc(woof_create(tu_ns, "woof.conf", &o, NULL), -EINVAL);
+	setenv("WOOFC_DIR", tu_dir, 1);
+	setenv("WOOF_QUIET", "1", 1);
+	cr_expect(WooFCreate("woof.conf", 8, 4) < 0, "WooFCreate(\"woof.conf\") succeeded");
+	tu_assert_rc(tu_pread_file(path, buf, sizeof(buf), 0), sizeof(conf) - 1);
+	cr_assert_str_eq(buf, conf, "the namespace's woof.conf was changed");
+
+	w = tu_create(tu_ns, "w", 8, 4);
+	tu_assert_rc(woof_put(tu_ns, "w", "woof.conf", &x, &seq), -EINVAL);
+	tu_assert_rc(woof_append(w, &x, "woof.conf", &seq), -EINVAL);
+	cr_expect(WooFInvalid(WooFPut("w", "woof.conf", &x)), "WooFPut with handler woof.conf");
+	tu_assert_u64(woof_latest(w), 0);
+	woof_close(w);
+	unsetenv("WOOF_QUIET");
+}
+
+/* The CSPOT API's error line says which rule a bad WOOF or handler name broke. */
+Test(names, cspot_error_line_names_the_rule)
+{
+	char *log = tu_path(tu_dir, "stderr.txt");
+	char text[1024] = "";
+	uint64_t x = 1;
+	int fd, saved;
+
+	setenv("WOOFC_DIR", tu_dir, 1);
+	unsetenv("WOOF_QUIET");
+	tu_create(tu_ns, "w", 8, 4);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd >= 0);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	WooFCreate(".x", 8, 4);
+	WooFCreate("woof://localhost/tmp/a/b\x01", 8, 4);
+	WooFPut("w", "a/b", &x);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	cr_assert(tu_pread_file(log, text, sizeof(text) - 1, 0) > 0);
+	cr_expect(strstr(text, "WooFCreate(.x): invalid WOOF name: names beginning with '.' are reserved"),
+		  "stderr: %s", text);
+	cr_expect(strstr(text, "invalid WOOF name: contains a control character"), "stderr: %s", text);
+	cr_expect(strstr(text, "WooFPut(w): invalid handler name: contains '/'"), "stderr: %s", text);
 }
 
 Test(names, good_names_work_end_to_end)

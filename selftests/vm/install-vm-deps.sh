@@ -7,7 +7,10 @@
 #   --check: install nothing; list what is missing and exit 1 if anything is.
 # Installs only what is missing; needs root (or sudo) only when it installs.
 # Installing linux-image-amd64 runs update-initramfs (~30 s); that is harmless.
+# Waits for apt's locks (tools/apt-lock.sh) and shows apt-get's progress.
 set -eu
+# shellcheck source=tools/apt-lock.sh
+. "$(cd "$(dirname "$0")" && pwd)/../../tools/apt-lock.sh"
 
 pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod xz-utils"
 
@@ -32,6 +35,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO="sudo -n"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt_wait_locks install-vm-deps || exit 1
+echo "install-vm-deps: apt-get update" >&2
 # shellcheck disable=SC2086
-$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get $APT_LOCK_OPTS -q update
+echo "install-vm-deps: apt-get install (qemu and a kernel: a few minutes)" >&2
+# shellcheck disable=SC2086
+$SUDO apt-get $APT_LOCK_OPTS -o Dpkg::Use-Pty=0 -q install -y --no-install-recommends $missing

@@ -11,11 +11,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <linux/woof.h>
@@ -24,16 +26,71 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * What to do about woof.ko not being loaded, as far as woofctl can tell:
+ * whether this kernel loads modules at all (/proc/modules exists only with
+ * CONFIG_MODULES), and whether a woof.ko is installed for it (a woof.ko
+ * line in /lib/modules/RELEASE/modules.dep, written by depmod when
+ * "make install-kmod" or DKMS installed it). $WOOFCTL_KMOD_ROOT prefixes
+ * both paths (for tests).
+ */
+const char *kmod_advice(char *buf, size_t len)
+{
+	const char *root = getenv("WOOFCTL_KMOD_ROOT");
+	char path[PATH_MAX], line[PATH_MAX + 64];
+	struct utsname u;
+	bool installed = false;
+	FILE *f;
+
+	if (!root)
+		root = "";
+	if (uname(&u) < 0)
+		snprintf(u.release, sizeof(u.release), "?");
+	snprintf(path, sizeof(path), "%s/proc/modules", root);
+	if (access(path, F_OK) < 0) {
+		snprintf(buf, len, "this kernel (%s) cannot load modules (CONFIG_MODULES is off); "
+			 "woof.ko needs a kernel that can (the user-space engine needs none)",
+			 u.release);
+		return buf;
+	}
+	snprintf(path, sizeof(path), "%s/lib/modules/%s/modules.dep", root, u.release);
+	f = fopen(path, "re");
+	if (f) {
+		while (!installed && fgets(line, sizeof(line), f)) {
+			char *colon = strchr(line, ':');
+			char *base;
+
+			if (!colon)
+				continue;
+			*colon = '\0';
+			base = strrchr(line, '/');
+			base = base ? base + 1 : line;
+			installed = !strncmp(base, "woof.ko", 7) &&
+				    (base[7] == '\0' || base[7] == '.');
+		}
+		fclose(f);
+	}
+	if (installed)
+		snprintf(buf, len, "load woof.ko (modprobe woof)");
+	else
+		snprintf(buf, len, "woof.ko is not installed for this kernel (%s): install it "
+			 "(make install-kmod, or DKMS: Documentation/kmod-install.md), then "
+			 "modprobe woof", u.release);
+	return buf;
+}
+
 int kmod_control_open(int *fdp)
 {
 	int fd = open(WOOF_CONTROL_DEV, O_RDONLY | O_CLOEXEC);
+	char advice[512];
 
+	*fdp = -1;
 	if (fd < 0) {
 		int err = errno;
 
 		if (err == ENOENT || err == ENODEV || err == ENXIO)
-			return fail_msg("%s not found: load woof.ko (modprobe woof)",
-					WOOF_CONTROL_DEV);
+			return fail_msg("%s not found: %s", WOOF_CONTROL_DEV,
+					kmod_advice(advice, sizeof(advice)));
 		return fail_sys(err, "opening %s", WOOF_CONTROL_DEV);
 	}
 	*fdp = fd;

@@ -272,9 +272,12 @@ int cmd_monitor(struct woofctl *ctx, int argc, char **argv)
 	}
 	m.family = genl_ctrl_resolve(sk, WOOF_GENL_NAME);
 	if (m.family < 0) {
-		if (m.family == -NLE_OBJ_NOTFOUND)
-			ret = fail_msg("monitor: generic netlink family \"%s\" not found: load "
-				       "woof.ko (modprobe woof)", WOOF_GENL_NAME);
+		if (m.family == -NLE_OBJ_NOTFOUND) {
+			char advice[512];
+
+			ret = fail_msg("monitor: generic netlink family \"%s\" not found: %s",
+				       WOOF_GENL_NAME, kmod_advice(advice, sizeof(advice)));
+		}
 		else
 			ret = fail_msg("monitor: resolving the generic netlink family \"%s\": %s",
 				       WOOF_GENL_NAME, nl_geterror(m.family));

@@ -526,8 +526,12 @@ int cmd_woof_put(struct woofctl *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	if (hex && file)
 		return usage_error(ctx, "--hex and --file exclude each other");
+	if (hex && hex_parse(hex, NULL, 0, &(long){ 0 }) == 0)
+		return usage_error(ctx, "--hex: no hex digits (an element of zero bytes "
+				   "is --hex 00)");
 	if (handler && (err = woof_name_check(handler)))
-		return fail(err, "put: invalid handler name '%s'", handler);
+		return fail_why(err, woof_name_fault(handler), "put: invalid handler name '%s'",
+				handler);
 
 	ret = woofref_resolve(ctx, argv[optind], &ref);
 	if (ret)

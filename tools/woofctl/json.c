@@ -12,8 +12,17 @@
 
 #include "json.h"
 
+static bool wrote_stdout;
+
+bool json_stdout_used(void)
+{
+	return wrote_stdout;
+}
+
 void json_init(struct json *j, FILE *f, bool pretty)
 {
+	if (f == stdout)
+		wrote_stdout = true;
 	j->f = f;
 	j->pretty = pretty;
 	j->depth = 0;

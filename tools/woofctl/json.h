@@ -28,6 +28,8 @@ struct json {
 };
 
 void json_init(struct json *j, FILE *f, bool pretty);
+/* Whether a JSON value was begun on stdout in this run. */
+bool json_stdout_used(void);
 
 void json_obj_open(struct json *j);
 void json_obj_close(struct json *j);

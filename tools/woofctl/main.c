@@ -319,64 +319,199 @@ static int cmd_help(struct woofctl *ctx, int argc, char **argv)
 
 /* ---- errors and option parsing for the commands ------------------------------------ */
 
+/*
+ * Errors. Without -j: one line "woofctl: <what>: <why>" on stderr (usage
+ * errors add the usage line and where help is). With -j the first error
+ * is held until the command returns: when it failed and printed no JSON,
+ * the error becomes its output, one JSON object on stdout, {"schema": 1,
+ * "error": {"message", "errno", "errno_name", "exit_status", "usage",
+ * "help"}} ("errno" and the usage members only when they apply), and
+ * nothing is printed on stderr; a script reading -j output reads errors the
+ * same way. When the command printed JSON anyway (handler ls shows a bad
+ * woof.conf and goes on; a stream ended by an error), the message goes to
+ * stderr as text so that the JSON stays one valid document (or stream).
+ */
+static struct woofctl *err_ctx;	/* the run, for -j */
+
+struct err_info {
+	int status;		/* EXIT_FAIL or EXIT_USAGE */
+	int err;		/* positive errno, or 0 */
+	const char *why;	/* the reason, or NULL */
+	const char *usage;	/* "woofctl [OPTIONS] ..." for usage errors, or NULL */
+	const char *help;	/* "woofctl help ..." for usage errors, or NULL */
+};
+
+/* the first error of a -j run, until main() knows what to do with it */
+static struct {
+	bool have;
+	int status, err;
+	char msg[1536], usage[512], help[256];
+} held;
+
+static void print_text(const char *msg, const char *usage, const char *help)
+{
+	fprintf(stderr, "woofctl: %s\n", msg);
+	if (usage && *usage)
+		fprintf(stderr, "Usage: %s\n", usage);
+	if (help && *help)
+		fprintf(stderr, "Try '%s'.\n", help);
+}
+
+static int report(const struct err_info *e, const char *fmt, va_list ap)
+{
+	char what[1024], msg[1536];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (e->why)
+		snprintf(msg, sizeof(msg), "%s: %s", what, e->why);
+	else
+		snprintf(msg, sizeof(msg), "%s", what);
+
+	if (err_ctx && err_ctx->json && !held.have) {
+		held.have = true;
+		held.status = e->status;
+		held.err = e->err;
+		snprintf(held.msg, sizeof(held.msg), "%s", msg);
+		snprintf(held.usage, sizeof(held.usage), "%s", e->usage ? e->usage : "");
+		snprintf(held.help, sizeof(held.help), "%s", e->help ? e->help : "");
+		return e->status;
+	}
+	print_text(msg, e->usage, e->help);
+	return e->status;
+}
+
+/* At the end of a run: the held error as the JSON output, or as text. */
+static int finish(int ret)
+{
+	struct json j;
+
+	if (!held.have)
+		return ret;
+	held.have = false;
+	if (ret == EXIT_OK || json_stdout_used()) {
+		print_text(held.msg, held.usage, held.help);
+		return ret;
+	}
+	json_init(&j, stdout, err_ctx->pretty);
+	json_obj_open(&j);
+	json_kv_u64(&j, "schema", WOOFCTL_JSON_SCHEMA);
+	json_key(&j, "error");
+	json_obj_open(&j);
+	json_kv_str(&j, "message", held.msg);
+	if (held.err) {
+		const char *name = strerrorname_np(held.err);
+
+		json_kv_u64(&j, "errno", (uint64_t)held.err);
+		if (name)
+			json_kv_str(&j, "errno_name", name);
+	}
+	json_kv_u64(&j, "exit_status", (uint64_t)ret);
+	if (held.usage[0])
+		json_kv_str(&j, "usage", held.usage);
+	if (held.help[0])
+		json_kv_str(&j, "help", held.help);
+	json_obj_close(&j);
+	json_obj_close(&j);
+	json_finish(&j);
+	if (fflush(stdout) != 0)
+		print_text(held.msg, held.usage, held.help);
+	return ret;
+}
+
 int fail(int err, const char *fmt, ...)
 {
+	struct err_info e = {
+		.status = EXIT_FAIL,
+		.err = err < 0 ? -err : err,
+		.why = woof_strerror(err < 0 ? err : -err),
+	};
 	va_list ap;
 
-	fputs("woofctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(&e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", woof_strerror(err < 0 ? err : -err));
+	return EXIT_FAIL;
+}
+
+int fail_why(int err, const char *why, const char *fmt, ...)
+{
+	struct err_info e = {
+		.status = EXIT_FAIL,
+		.err = err < 0 ? -err : err,
+		.why = why ? why : woof_strerror(err < 0 ? err : -err),
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(&e, fmt, ap);
+	va_end(ap);
 	return EXIT_FAIL;
 }
 
 int fail_sys(int err, const char *fmt, ...)
 {
+	struct err_info e = {
+		.status = EXIT_FAIL,
+		.err = err < 0 ? -err : err,
+		.why = strerror(err < 0 ? -err : err),
+	};
 	va_list ap;
 
-	fputs("woofctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(&e, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err < 0 ? -err : err));
 	return EXIT_FAIL;
 }
 
 int fail_msg(const char *fmt, ...)
 {
+	struct err_info e = { .status = EXIT_FAIL };
 	va_list ap;
 
-	fputs("woofctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(&e, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_FAIL;
 }
+
+/* a usage error with the usage line @usage and the help command @help */
+static int usage_line_error(const char *usage, const char *help, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int usage_line_error(const char *usage, const char *help, const char *fmt, ...)
+{
+	struct err_info e = { .status = EXIT_USAGE, .usage = usage, .help = help };
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(&e, fmt, ap);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+#define USAGE_ALL "woofctl [OPTIONS] OBJECT COMMAND [ARGS]"
 
 int usage_error(struct woofctl *ctx, const char *fmt, ...)
 {
 	const struct woofctl_cmd *c = ctx->cmd;
+	struct err_info e = { .status = EXIT_USAGE };
+	char what[1024], usage[512], help[256];
 	va_list ap;
 
-	fputs("woofctl: ", stderr);
-	if (c)
-		fprintf(stderr, "%s%s%s: ", c->object, c->command ? " " : "",
-			c->command ? c->command : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (c)
-		fprintf(stderr, "Usage: woofctl [OPTIONS] %s%s%s%s%s\n"
-				"Try 'woofctl help %s%s%s'.\n",
-			c->object, c->command ? " " : "", c->command ? c->command : "",
-			*c->usage ? " " : "", c->usage,
-			c->object, c->command ? " " : "", c->command ? c->command : "");
-	else
-		fputs("Try 'woofctl help'.\n", stderr);
-	return EXIT_USAGE;
+	if (!c) {
+		e.usage = USAGE_ALL;
+		e.help = "woofctl help";
+		return usage_line_error(e.usage, e.help, "%s", what);
+	}
+	snprintf(usage, sizeof(usage), "woofctl [OPTIONS] %s%s%s%s%s",
+		 c->object, c->command ? " " : "", c->command ? c->command : "",
+		 *c->usage ? " " : "", c->usage);
+	snprintf(help, sizeof(help), "woofctl help %s%s%s",
+		 c->object, c->command ? " " : "", c->command ? c->command : "");
+	return usage_line_error(usage, help, "%s%s%s: %s", c->object,
+				c->command ? " " : "", c->command ? c->command : "", what);
 }
 
 static const struct option common_longopts[] = {
@@ -534,40 +669,35 @@ static int dispatch(struct woofctl *ctx, int argc, char **argv)
 {
 	const struct woofctl_object *obj;
 	const struct woofctl_cmd *c;
+	char usage[128], help[128];
 
 	c = find_word_cmd(argv[0]);
 	if (c)
 		return run(ctx, c, argc, argv);
 
 	obj = find_object(argv[0]);
-	if (!obj) {
-		fprintf(stderr, "woofctl: unknown object '%s'\n\n", argv[0]);
-		help_all(stderr);
-		return EXIT_USAGE;
-	}
-	if (argc < 2) {
-		fprintf(stderr, "woofctl: %s: missing command\n\n", obj->name);
-		help_object(stderr, obj);
-		return EXIT_USAGE;
-	}
+	if (!obj)
+		return usage_line_error(USAGE_ALL, "woofctl help", "unknown object '%s'",
+					argv[0]);
+	snprintf(usage, sizeof(usage), "woofctl [OPTIONS] %s COMMAND [ARGS]", obj->name);
+	snprintf(help, sizeof(help), "woofctl help %s", obj->name);
+	if (argc < 2)
+		return usage_line_error(usage, help, "%s: missing command", obj->name);
 	if (is_help_word(argv[1])) {
-		if (argc > 2) {
-			fprintf(stderr, "woofctl: %s help: too many arguments\n", obj->name);
-			return EXIT_USAGE;
-		}
+		if (argc > 2)
+			return usage_line_error(usage, help, "%s help: too many arguments",
+						obj->name);
 		help_object(stdout, obj);
 		return EXIT_OK;
 	}
 	c = find_cmd(obj, argv[1]);
-	if (!c) {
-		fprintf(stderr, "woofctl: %s: unknown command '%s'\n\n", obj->name, argv[1]);
-		help_object(stderr, obj);
-		return EXIT_USAGE;
-	}
+	if (!c)
+		return usage_line_error(usage, help, "%s: unknown command '%s'",
+					obj->name, argv[1]);
 	return run(ctx, c, argc - 1, argv + 1);
 }
 
-int main(int argc, char **argv)
+static int woofctl_main(struct woofctl *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -577,25 +707,21 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct woofctl ctx = { 0 };
 	bool version = false;
 	char buf[64];
 	int c, ret, err;
-
-	/* a vanished reader must show up as EPIPE, not kill us mid-output */
-	signal(SIGPIPE, SIG_IGN);
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:jpN:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			ctx.json = true;
+			ctx->json = true;
 			break;
 		case 'p':
-			ctx.json = ctx.pretty = true;
+			ctx->json = ctx->pretty = true;
 			break;
 		case 'N':
-			ctx.ns_dir = optarg;
+			ctx->ns_dir = optarg;
 			break;
 		case 'V':
 			version = true;
@@ -604,10 +730,10 @@ int main(int argc, char **argv)
 			help_all(stdout);
 			return EXIT_OK;
 		case ':':
-			return usage_error(&ctx, "option '%s' needs an argument",
+			return usage_error(ctx, "option '%s' needs an argument",
 					   bad_option(argv, buf, sizeof(buf)));
 		default:
-			return usage_error(&ctx, "unknown option '%s'",
+			return usage_error(ctx, "unknown option '%s'",
 					   bad_option(argv, buf, sizeof(buf)));
 		}
 	}
@@ -617,17 +743,25 @@ int main(int argc, char **argv)
 	if (version) {
 		char *vargv[] = { "version", NULL };
 
-		ret = run(&ctx, find_word_cmd("version"), 1, vargv);
+		ret = run(ctx, find_word_cmd("version"), 1, vargv);
 	} else if (argc == 0) {
-		fputs("woofctl: missing OBJECT\n\n", stderr);
-		help_all(stderr);
-		return EXIT_USAGE;
+		return usage_line_error(USAGE_ALL, "woofctl help", "missing OBJECT");
 	} else {
-		ret = dispatch(&ctx, argc, argv);
+		ret = dispatch(ctx, argc, argv);
 	}
 
 	err = out_flush();
 	if (err && err != -EPIPE)
 		return fail_sys(err, "writing the output");
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static struct woofctl ctx;
+
+	/* a vanished reader must show up as EPIPE, not kill us mid-output */
+	signal(SIGPIPE, SIG_IGN);
+	err_ctx = &ctx;
+	return finish(woofctl_main(&ctx, argc, argv));
 }

@@ -46,18 +46,25 @@ int woofref_resolve(struct woofctl *ctx, const char *arg, struct woofref *ref)
 	if (strncmp(arg, URI_PREFIX, strlen(URI_PREFIX)) != 0) {
 		err = woof_name_check(arg);
 		if (err)
-			return fail(err, "invalid WOOF name '%s'", arg);
+			return fail_why(err, woof_name_fault(arg), "invalid WOOF name '%s'", arg);
 		snprintf(ref->name, sizeof(ref->name), "%s", arg);
 		return ns_open_selected(ctx, &ref->ns);
 	}
 
 	err = woof_resolve(ctx->ns_dir, arg, nsdir, sizeof(nsdir),
 			   ref->name, sizeof(ref->name));
-	if (err)
+	if (err) {
+		const char *last = strrchr(arg + strlen(URI_PREFIX), '/');
+		const char *why = last ? woof_name_fault(last + 1) : NULL;
+
+		if (why && (err == -EINVAL || err == -ENAMETOOLONG))
+			return fail_why(err, why, "%s: invalid WOOF name '%s'", arg, last + 1);
 		return fail(err, "%s", arg);
+	}
 	err = woof_name_check(ref->name);
 	if (err)
-		return fail(err, "%s: invalid WOOF name '%s'", arg, ref->name);
+		return fail_why(err, woof_name_fault(ref->name), "%s: invalid WOOF name '%s'",
+				arg, ref->name);
 	err = woof_ns_open(nsdir, &ref->ns);
 	if (err)
 		return fail(err, "%s: namespace %s", arg, nsdir);

@@ -101,12 +101,21 @@ int cmd_no_options(struct woofctl *ctx, int argc, char **argv);
  */
 bool cmd_nargs(struct woofctl *ctx, int argc, int min, int max);
 
-/* Print "woofctl: OBJ CMD: <message>" and the command's usage; returns EXIT_USAGE. */
+/* Print "woofctl: OBJ CMD: <message>", the command's usage and where its
+ * help is; returns EXIT_USAGE. */
 int usage_error(struct woofctl *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Errors: "woofctl: <what>: <why>" on stderr, or with -j one JSON object
+ * {"schema": 1, "error": {...}} on stdout (main.c). Each returns its exit
+ * status.
+ */
 /* Print "woofctl: <what>: <woof_strerror(err)>"; returns EXIT_FAIL. */
 int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with the reason @why (NULL: woof_strerror(err)). */
+int fail_why(int err, const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * fail_sys() - the same for an error of the system rather than of libwoof
@@ -218,6 +227,13 @@ int cmd_monitor(struct woofctl *ctx, int argc, char **argv);
  * module is not loaded - and returns EXIT_FAIL, or EXIT_OK with *@fdp set.
  */
 int kmod_control_open(int *fdp);
+/*
+ * kmod_advice() - what to do when woof.ko is not loaded, true for this
+ * host: "load woof.ko (modprobe woof)" when a woof.ko is installed for the
+ * running kernel, how to install it when none is, or that this kernel
+ * cannot load modules at all. Written into @buf.
+ */
+const char *kmod_advice(char *buf, size_t len);
 /* Whether @name is a valid namespace name for woof.ko (uapi woof.h). */
 bool kmod_ns_name_ok(const char *name);
 
