@@ -32,7 +32,7 @@ esac
 what=${1:-demo}
 pkgs="gcc libc6-dev make meson ninja-build pkg-config python3 scdoc liburing-dev libbpf-dev"
 pkgs="$pkgs libnl-3-dev libnl-genl-3-dev"
-[ "$what" = test ] && pkgs="$pkgs libcriterion-dev"
+[ "$what" = test ] && pkgs="$pkgs libcriterion-dev dkms"
 
 missing=""
 for p in $pkgs; do
