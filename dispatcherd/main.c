@@ -217,14 +217,23 @@ static int open_ns(unsigned i, const char *dir)
  * Its old state lets go of the lock first; if it cannot be opened, it
  * stays fenced (or, not damaged but not servable, it stays as it was).
  */
+static bool reopen_pending;
+
 static void reopen_fenced(void)
 {
+	reopen_pending = false;
 	for (unsigned i = 0; i < D.nns; i++) {
 		struct nsd *old = D.nss[i];
 		char path[PATH_MAX];
 
-		if (!old->fenced || !old->fence_done)
+		if (!old->fenced)
 			continue;
+		if (!old->fence_done || old->status_op.busy) {
+			/* its calls are still being reaped, or a status timer runs: soon */
+			loop_cancel(&D.loop, &old->status_op);
+			reopen_pending = true;
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s", old->path);
 		log_notice("%s: SIGHUP: opening the fenced namespace again", path);
 		nsd_close(old);
@@ -466,6 +475,8 @@ int main(int argc, char **argv)
 			if (!D.stopping)
 				reopen_fenced();
 			notify_send("READY=1");
+		} else if (reopen_pending && !D.stopping) {
+			reopen_fenced();
 		}
 		for (unsigned i = 0; i < D.nns; i++)
 			guarded(turn_ns, D.nss[i]);
