@@ -166,3 +166,26 @@ out=$(ta check 2) || fail "A after repair: $out"
 [[ $out == *"present=2 missing=0 duplicates=0 "* ]] || fail "A: $out"
 ok "repair: a new .woof/calls, trigger 2 ran ($out)"
 stop_daemon || fail "exit status $?"
+
+# ---- 4. the trigger log cut to nothing while no dispatcherd runs ---------------
+# The entries were never read: only the PENDING elements are left. w's run
+# the handler named with --handler; v's are released (a put that would
+# overwrite them does not wait forever); their numbers become holes.
+pair 4
+ta create w 64 && ta create v 4 && ta create results 64 || fail "create A"
+tb create w 64 && tb create results 64 || fail "create B"
+ta put w rec 1 3 && ta put v rec 1 2 || fail "put"
+as_user truncate -s 0 "$A/.woof/triggers" || fail "truncate"
+out=$(WOOFC_DIR= "$WOOFCTL" ns repair "$A" --handler w=rec 2>&1) || fail "repair: $out"
+echo "$out"
+grep -q 'latest 5: 3 triggers put back .* 3 pending elements with --handler), 2 lost (holes), 2 pending elements released' <<<"$out" ||
+	fail "repair did not put back w's 3 and release v's 2"
+timeout 20 "${AS[@]}" "$DISP_TOOL" -N "$A" put v - 3 6 || fail "a put over v's released elements waits"
+start_ab
+ta wait results 3 30 || fail "w's triggers did not run after the repair"
+out=$(ta check 3) || fail "A after repair: $out"
+[[ $out == *"present=3 missing=0 duplicates=0 redelivered=0 "* ]] || fail "A: $out"
+wait_for 20 finals_in 3 "$A" || fail "w's calls did not end"
+serving || fail "A is not served"
+ok "trigger log lost while stopped: 3 triggers from --handler ran, 2 released ($out)"
+stop_daemon || fail "exit status $?"

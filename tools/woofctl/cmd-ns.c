@@ -190,6 +190,7 @@ static int read_header(int dirfd, const char *name, int *fdp, struct woof_header
 {
 	int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
+	*size = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
@@ -718,7 +719,7 @@ static int repair_triggers(struct repair *r)
 	struct woof_header lh, ch;
 	struct stat lst, *like = NULL;
 	uint64_t lsize = 0, H = WOOF_TRIGGERS_HISTORY, floor = 0, latest = 0, max_t = 0;
-	uint64_t rfloor = 0, rread = 0;
+	uint64_t rfloor = 0, rread = 0, max_released = 0;
 	bool have_lh, have_rfloor, floor_known = false;
 	int lfd = -1, cfd = -1, ret;
 
@@ -739,8 +740,9 @@ static int repair_triggers(struct repair *r)
 			    WOOF_RECOVERY_FILE);
 		goto out;
 	}
-	if (lfd >= 0 && fstat(lfd, &lst) == 0)
-		like = &lst;
+	if (lfd >= 0 ? fstat(lfd, &lst) == 0
+		     : fstatat(r->metafd, WOOF_TRIGGERS_FILE, &lst, AT_SYMLINK_NOFOLLOW) == 0)
+		like = &lst;	/* the new log gets the old one's owner and mode */
 	if (have_lh) {
 		H = lh.history_size;
 		floor = lh.done_floor;
@@ -803,6 +805,8 @@ static int repair_triggers(struct repair *r)
 			goto out;
 		}
 		r->released++;
+		if (t > max_released)
+			max_released = t;	/* its number was handed out: not again */
 		say(r, "WOOF %s: element %" PRIu64 " waited for trigger %" PRIu64 ", whose entry "
 		    "(and handler name) is lost: released, its handler does not run (name it "
 		    "with --handler %s=HANDLER to run it)\n", p->woof, p->seq, t, p->woof);
@@ -811,6 +815,8 @@ static int repair_triggers(struct repair *r)
 	for (size_t i = 0; i < r->ntr; i++)
 		if (r->tr[i].t > latest)
 			latest = r->tr[i].t;
+	if (max_released > latest)
+		latest = max_released;
 	if (!floor_known)
 		floor = r->ntr ? r->tr[0].t - 1 : latest;
 	if (latest < floor)
