@@ -3,14 +3,16 @@
 # test-hostile-files.sh - whoever may write a namespace's files (its
 # handlers, its owner) cuts one short under root dispatcherd, which serves
 # two namespaces A and B: the trigger log (by a hostile handler), a WOOF
-# that dispatcherd is about to claim from, .woof/calls. Each time
+# that dispatcherd is about to claim from, .woof/calls, the spool ring
+# (root's). Each time
 # dispatcherd survives (it used to die of SIGBUS, and then refused to
 # start), fences A - status file, woofctl status (text and JSON), log -,
 # ends A's calls and removes A's cgroup, and B goes on running handlers.
 # A restart with A still damaged starts fenced and serves B. After
 # `woofctl ns repair A` (which sends the fenced daemon SIGHUP) A serves
 # again: every element that survived is there and every trigger that can
-# be known runs (counted).
+# be known runs (counted). Case 4: the trigger log lost while no
+# dispatcherd ran, repaired from PENDING elements (--handler) alone.
 . "$(dirname "$0")/test_common.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (as CI runs dispatcherd; the namespaces' cgroups)"
@@ -188,4 +190,24 @@ out=$(ta check 3) || fail "A after repair: $out"
 wait_for 20 finals_in 3 "$A" || fail "w's calls did not end"
 serving || fail "A is not served"
 ok "trigger log lost while stopped: 3 triggers from --handler ran, 2 released ($out)"
+stop_daemon || fail "exit status $?"
+
+# ---- 5. the spool ring cut to nothing (root may; the ring is root's) ---------
+pair 5
+ta create w 64 && ta create results 64 || fail "create A"
+tb create w 64 && tb create results 64 || fail "create B"
+start_ab
+ta put w rec 1 1 gate || fail "put 1"
+wait_for 20 eval '[ -n "$(running_in "$A")" ]' || fail "rec 1 is not running"
+truncate -s 0 "$A/.woof/spool/ring-v1" || fail "truncate the ring"
+ta put w rec 2 2 || fail "put 2"
+check_fenced "spool/ring-v1" 1
+ok "spool ring cut: dispatcherd lives, A fenced, B served"
+as_user touch "$A/gate"
+out=$(WOOFC_DIR= "$WOOFCTL" ns repair "$A" 2>&1) || fail "repair: $out"
+wait_for 20 serving || fail "A is not served after the repair"
+ta wait results 2 30 || fail "A's triggers did not run after the repair"
+out=$(ta check 2) || fail "A after repair: $out"
+[[ $out == *"present=2 missing=0 duplicates=0 redelivered=1 "* ]] || fail "A: $out"
+ok "repair: a new ring, both triggers ran, the started one redelivered ($out)"
 stop_daemon || fail "exit status $?"
