@@ -127,8 +127,11 @@ static void fence_faulted(void)
 		/* nsd_open() was at work: main's open_ns() takes it from here */
 		n = D.opening;
 	}
-	if (!n)
-		return;
+	if (!n) {
+		/* a directory we named to the guard but serve no more: cannot happen */
+		log_err("fault on %s, of no served namespace", f->file);
+		abort();
+	}
 	guard_describe(f, D.guard_paths[f->ns], why, sizeof(why));
 	nsd_fence(n, why);
 }
@@ -255,6 +258,8 @@ static void reopen_fenced(void)
 			if (D.nss[i])
 				D.nss[k++] = D.nss[i];
 		}
+		for (unsigned i = k; i < D.nns; i++)
+			D.guard_paths[i][0] = '\0';	/* no longer guarded */
 		D.nns = k;
 	}
 }
