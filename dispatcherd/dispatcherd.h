@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/types.h>
 
 #include <woof.h>
 #include <woof-dispatch.h>
@@ -205,6 +206,10 @@ struct nsd {
 	 */
 	bool fenced;
 	bool fence_done;
+	dev_t trig_dev;			/* the trigger log we read, to notice it replaced */
+	ino_t trig_ino;
+	uint64_t trig_len;
+	uint64_t trig_checked;		/* CLOCK_MONOTONIC of the last look */
 	char fence_reason[768];
 	uint64_t fenced_real;
 

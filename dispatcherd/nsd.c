@@ -1321,6 +1321,15 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fence;
 	}
 	n->hist = woof_triggers_history(n->trig);
+	{
+		struct stat ts;
+
+		if (fstatat(n->metafd, WOOF_TRIGGERS_FILE, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
+			n->trig_dev = ts.st_dev;
+			n->trig_ino = ts.st_ino;
+			n->trig_len = (uint64_t)ts.st_size;
+		}
+	}
 	what = "spool ring .woof/spool";
 	ret = spool_init(n);
 	if (ret) {
@@ -1390,8 +1399,36 @@ void nsd_start(struct nsd *n)
 	n->status_dirty = true;
 }
 
+/*
+ * Is the trigger log still the file we mapped, whole? Looked at, with one
+ * fstatat(), at most once a second when the namespace has work. A log
+ * replaced under us (renamed over, removed) would take puts we never see;
+ * one cut short would fault at the next access: fence now.
+ */
+static void trig_check(struct nsd *n)
+{
+	uint64_t now = now_mono_ns();
+	struct stat st;
+	const char *why = NULL;
+
+	if (!n->trig_ino || now - n->trig_checked < 1000000000ULL)
+		return;
+	n->trig_checked = now;
+	if (fstatat(n->metafd, WOOF_TRIGGERS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was removed under dispatcherd";
+	else if (st.st_dev != n->trig_dev || st.st_ino != n->trig_ino)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was replaced under dispatcherd "
+		      "(puts go to a file it does not read)";
+	else if ((uint64_t)st.st_size < n->trig_len)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was cut short under dispatcherd";
+	if (why)
+		nsd_fence(n, why);
+}
+
 void nsd_after_turn(struct nsd *n)
 {
+	if (!n->fenced && n->trig && woof_ns_engine(n->ns) == WOOF_ENGINE_USER)
+		trig_check(n);
 	if (n->fenced) {
 		if (!n->fence_done && fence_idle(n))
 			fence_finish(n);

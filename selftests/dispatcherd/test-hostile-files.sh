@@ -211,3 +211,30 @@ out=$(ta check 2) || fail "A after repair: $out"
 [[ $out == *"present=2 missing=0 duplicates=0 redelivered=1 "* ]] || fail "A: $out"
 ok "repair: a new ring, both triggers ran, the started one redelivered ($out)"
 stop_daemon || fail "exit status $?"
+
+# ---- 6. the trigger log replaced (renamed over) under dispatcherd -------------
+# Puts go to the new file, which dispatcherd does not read: it notices at
+# its next turn after a second and fences A; the repair finds the new log
+# whole, and the put runs once A is served again.
+pair 6
+ta create w 64 && ta create results 64 || fail "create A"
+tb create w 64 && tb create results 64 || fail "create B"
+start_ab
+ta put w rec 1 1 && ta wait results 1 20 || fail "A does not run handlers"
+wait_for 20 finals_in 1 "$A" || fail "call 1 did not end"
+as_user sh -c "cp '$A/.woof/triggers' '$A/.woof/t.new' && mv '$A/.woof/t.new' '$A/.woof/triggers'" ||
+	fail "replace"
+ta put w rec 2 2 || fail "put 2"
+# dispatcherd looks at the log at most once a second, when it has work:
+# give it turns (SIGHUP reloads woof.conf) until it has looked
+poke() { kill -HUP "$DPID"; fenced; }
+wait_for 20 poke || fail "A not fenced after its trigger log was replaced"
+check_fenced "replaced" 1
+out=$(WOOFC_DIR= "$WOOFCTL" ns repair "$A" 2>&1) || fail "repair: $out"
+grep -q 'trigger log: whole' <<<"$out" || fail "repair: $out"
+wait_for 20 serving || fail "A is not served after the repair"
+ta wait results 2 30 || fail "the put into the new log did not run"
+out=$(ta check 2) || fail "A after repair: $out"
+[[ $out == *"present=2 missing=0 duplicates=0 "* ]] || fail "A: $out"
+ok "trigger log replaced: A fenced, after the repair the put into the new log ran"
+stop_daemon || fail "exit status $?"
