@@ -29,6 +29,15 @@
  * a claim of an element an earlier instance claimed returns
  * already_claimed, or -ENODATA when overwritten since, and then the spool
  * copy is used.
+ *
+ * Fencing (nsd_fence): a fault on a mapping of the namespace's files
+ * (guard.c), a claim that finds its WOOF cut short, a trigger log replaced
+ * or cut short (trig_check), or damage found by nsd_open(): the namespace
+ * stops for good - its unfinished triggers go to .woof/recovery, running
+ * calls are killed without a final record, and once they are reaped its
+ * cgroup is removed and its files let go (fence_finish). Nothing mapped is
+ * touched from then on; main.c opens it again on SIGHUP, after `woofctl ns
+ * repair`.
  */
 #include <errno.h>
 #include <fcntl.h>

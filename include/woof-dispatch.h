@@ -123,7 +123,9 @@ struct woof_claim {
  *               an earlier claim (a redelivery of a call that had started);
  *   -EMSGSIZE   @el_size is smaller than the element (claim->element_size
  *               says how large it is);
- *   -EACCES     kernel engine: the namespace device is not writable for us.
+ *   -EACCES     kernel engine: the namespace device is not writable for us;
+ *   -EIO        the WOOF's file is shorter than this process's mapping of it
+ *               (cut short behind libwoof's back): damage, not a failed call.
  */
 WOOF_API int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq,
 				const struct woof_trigger *tr, void *el, size_t el_size,
