@@ -48,10 +48,11 @@ running_in() {	# pid of a running call in namespace $1
 finals_in() {	# $1 calls of namespace $2 have a final record
 	[ "$("$DISPATCHERD_DUMP" -N "$2" calls | grep -cE 'state=(done|failed|orphan) ')" -ge "$1" ]
 }
-ns_cgroup() {	# the namespace cgroup of pid $1 (empty without cgroup v2)
-	local cg
+ns_cgroup() {	# the namespace cgroup directory of pid $1 (empty without cgroup v2)
+	local cg root
 	cg=$(sed -n 's/^0:://p' "/proc/$1/cgroup" 2>/dev/null)
-	[[ $cg == */call-* ]] && echo "/sys/fs/cgroup${cg%/call-*}"
+	root=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n 1)
+	[[ $cg == */call-* ]] && [ -n "$root" ] && echo "$root${cg%/call-*}"
 }
 
 # the checks every case makes once A is fenced; $1: what the reason names
@@ -85,6 +86,7 @@ wait_for 20 eval '[ -n "$(running_in "$A")" ]' || fail "rec 1 is not running"
 wait_for 20 grep -q '^queued 3$' "$A/.woof/status" || fail "rec 2..4 not queued"
 rpid=$(running_in "$A")
 cg=$(ns_cgroup "$rpid")
+[ -z "$cg" ] || [ -d "$cg" ] || fail "A's cgroup $cg of pid $rpid is not where the test looks"
 as_user sh -c "echo '.woof/triggers 0' >'$A/hostile-target'" || fail "target"
 ta put h hostile 1 1 || fail "put hostile"
 check_fenced "triggers" 1
