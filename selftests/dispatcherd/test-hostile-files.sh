@@ -11,8 +11,9 @@
 # A restart with A still damaged starts fenced and serves B. After
 # `woofctl ns repair A` (which sends the fenced daemon SIGHUP) A serves
 # again: every element that survived is there and every trigger that can
-# be known runs (counted). Case 4: the trigger log lost while no
-# dispatcherd ran, repaired from PENDING elements (--handler) alone.
+# be known runs (counted). Cases 4 and 7: the trigger log lost, or cut
+# after its first entries, while no dispatcherd ran. Case 6: the trigger
+# log replaced under dispatcherd.
 . "$(dirname "$0")/test_common.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (as CI runs dispatcherd; the namespaces' cgroups)"
@@ -239,4 +240,29 @@ ta wait results 2 30 || fail "the put into the new log did not run"
 out=$(ta check 2) || fail "A after repair: $out"
 [[ $out == *"present=2 missing=0 duplicates=0 "* ]] || fail "A: $out"
 ok "trigger log replaced: A fenced, after the repair the put into the new log ran"
+stop_daemon || fail "exit status $?"
+
+# ---- 7. the trigger log cut after its first entries, no dispatcherd running ----
+# The entries that survive are put back as they were; the ones cut off are
+# known only by their PENDING elements: without --handler, released.
+pair 7
+ta create w 64 && ta create results 64 || fail "create A"
+tb create w 64 && tb create results 64 || fail "create B"
+ta put w rec 1 9 || fail "put"
+# entry T lives at 4096 + (T - 1) * slot (16,384 slots and the undo slot):
+# cut at the end of the page that holds entry 6
+slot=$(( ($(stat -c %s "$A/.woof/triggers") - 4096) / 16385 ))
+keep=$(( (4096 + 6 * slot + 4095) / 4096 * 4096 ))
+[ $(( (keep - 4096) / slot )) -ge 6 ] && [ $(( (keep - 4096) / slot )) -lt 9 ] || fail "slot $slot"
+as_user truncate -s "$keep" "$A/.woof/triggers" || fail "truncate"
+out=$(WOOFC_DIR= "$WOOFCTL" ns repair "$A" 2>&1) || fail "repair: $out"
+echo "$out"
+k=$(( (keep - 4096) / slot ))
+grep -q "latest 9: $k triggers put back ($k surviving entries.* $((9 - k)) pending elements released" <<<"$out" ||
+	fail "repair did not keep the $k surviving entries"
+start_ab
+ta wait results "$k" 30 || fail "the surviving triggers did not run"
+out=$(ta check 9)
+[[ $out == *"present=$k missing=$((9 - k)) duplicates=0 "* ]] || fail "A: $out"
+ok "trigger log cut after entry $k: its $k entries ran, $((9 - k)) released ($out)"
 stop_daemon || fail "exit status $?"
