@@ -1073,8 +1073,9 @@ void nsd_fence(struct nsd *n, const char *why)
 	n->fenced = true;
 	n->fenced_real = now_real_ns();
 	snprintf(n->fence_reason, sizeof(n->fence_reason), "%s", why);
-	log_err("%s: FENCED: %s. dispatcherd goes on with its other namespaces; run "
-		"`woofctl ns repair %s`, then send dispatcherd SIGHUP", n->path, why, n->path);
+	log_err("%s: FENCED: %s. dispatcherd goes on with its other namespaces; `woofctl ns "
+		"repair %s` repairs it and sends dispatcherd SIGHUP, which serves it again",
+		n->path, why, n->path);
 	loop_cancel(&n->d->loop, &n->sock_op);
 	loop_cancel(&n->d->loop, &n->retry_op);
 	save_window(n);

@@ -367,6 +367,7 @@ void status_free(struct status_file *s)
 
 struct tlog {
 	bool present;
+	int err;		/* it is there but cannot be read (damaged), or 0 */
 	uint64_t latest, done_floor, history;
 };
 
@@ -470,7 +471,9 @@ static void status_human(const char *nspath, const struct daemon_probe *dp,
 		printf("dispatcherd:   not running (last served by pid %ld)\n", dp->pid);
 	else
 		printf("dispatcherd:   not running\n");
-	if (tl->present)
+	if (tl->err)
+		printf("trigger log:   cannot be read: %s\n", woof_strerror(tl->err));
+	else if (tl->present)
 		printf("trigger log:   latest %" PRIu64 ", done_floor %" PRIu64 ", backlog %" PRIu64
 		       " (unfinished)\n", tl->latest, tl->done_floor,
 		       tl->latest - (tl->done_floor < tl->latest ? tl->done_floor : tl->latest));
@@ -604,6 +607,11 @@ static void status_json(struct woofctl *ctx, const char *nspath, const struct da
 	json_key(j, "trigger_log");
 	json_obj_open(j);
 	json_kv_bool(j, "present", tl->present);
+	json_key(j, "error");
+	if (tl->err)
+		json_str(j, woof_strerror(tl->err));
+	else
+		json_null(j);
 	json_kv_u64(j, "latest", tl->latest);
 	json_kv_u64(j, "done_floor", tl->done_floor);
 	json_kv_u64(j, "backlog", tl->latest > tl->done_floor ? tl->latest - tl->done_floor : 0);
@@ -754,8 +762,10 @@ int cmd_status(struct woofctl *ctx, int argc, char **argv)
 		ret = fail_sys(err, "status: %s/" WOOF_NS_META_DIR "/" WOOF_DISPATCHERD_LOCK,
 			       woof_ns_path(ns));
 	err = tlog_read(ns, &tl);
-	if (err)
+	if (err) {
 		ret = fail(err, "status: the trigger log of %s", woof_ns_path(ns));
+		tl.err = err;
+	}
 	err = status_read(ns, &s);
 	if (!err)
 		have_status = true;
