@@ -961,6 +961,20 @@ int cmd_ns_repair(struct woofctl *ctx, int argc, char **argv)
 		status = fail_sys(errno, "ns repair %s", rp);
 		goto out;
 	}
+	{
+		struct woof_ns *ns;
+
+		if (woof_ns_open(rp, &ns) == 0) {
+			bool kernel = woof_ns_engine(ns) == WOOF_ENGINE_KERNEL;
+
+			woof_ns_close(ns);
+			if (kernel) {
+				status = fail_msg("ns repair: woof.ko serves %s: its files are the "
+						  "module's while it is mounted (unmount it first)", rp);
+				goto out;
+			}
+		}
+	}
 	lockfd = take_lock(&r);
 	if (lockfd < -1) {
 		status = lockfd == -EBUSY ? EXIT_FAIL
