@@ -865,6 +865,7 @@ out:
 static int take_lock(struct repair *r)
 {
 	struct status_file s = { 0 };
+	struct stat lst, sst;
 	struct woof_ns *ns;
 	char buf[32];
 	ssize_t n;
@@ -879,9 +880,19 @@ static int take_lock(struct repair *r)
 	ret = errno == EWOULDBLOCK ? 0 : -errno;
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
+	if (!ret && fstat(fd, &lst) < 0)
+		ret = -errno;
 	close(fd);
 	if (ret)
 		return ret;
+	/* the status file must be the daemon's: a handler cannot make one of root's */
+	if (fstatat(r->metafd, WOOF_STATUS_FILE, &sst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(sst.st_mode) || sst.st_uid != lst.st_uid) {
+		fail_msg("ns repair: %s/.woof/" WOOF_STATUS_FILE " is not the serving "
+			 "dispatcherd's (owner): it does not say whether it fenced the namespace",
+			 r->path);
+		return -EBUSY;
+	}
 	r->daemon_pid = strtol(buf, NULL, 10);
 	ret = woof_ns_open(r->path, &ns);
 	if (ret)
