@@ -7,7 +7,8 @@
  *
  * Small elements (up to SPOOL_SLOT_DATA bytes) go to a slot of the ring
  * file .woof/spool/ring-v1: one slot of SPOOL_SLOT_SIZE bytes per entry of
- * the trigger log (16384: 8 MiB, sparse until used), mapped shared.
+ * the trigger log (16384: 8 MiB, allocated in full when it is made, so
+ * that a full disk fails dispatcherd's start, not a copy), mapped shared.
  * Trigger T uses slot T % history. Unfinished triggers never share a slot:
  * the trigger log does not wrap over an entry above done_floor, so at most
  * `history` of them exist at once. A copy is a memcpy into the page cache:
@@ -56,12 +57,44 @@ static struct spool_slot *slot_at(struct nsd *n, size_t i)
 	return (struct spool_slot *)(n->spool_ring + (size_t)i * SPOOL_SLOT_SIZE);
 }
 
+/*
+ * Allocate every block of the ring (@len bytes; @kept: the file has that
+ * size already and holds copies), so that a full filesystem fails here,
+ * with -ENOSPC, and never as a SIGBUS when a copy is stored through the
+ * mapping. fallocate() fills holes without touching data; without it a new
+ * ring is written with zeros, and a kept one stays as it is.
+ */
+static int ring_reserve(int fd, size_t len, bool kept)
+{
+	static const char zeros[65536];
+	size_t off;
+	ssize_t w;
+
+	do {
+		if (fallocate(fd, 0, 0, (off_t)len) == 0)
+			return 0;
+	} while (errno == EINTR);
+	if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+		return -errno;
+	if (kept)
+		return 0;
+	for (off = 0; off < len; off += (size_t)w) {
+		w = pwrite(fd, zeros, len - off < sizeof(zeros) ? len - off : sizeof(zeros),
+			   (off_t)off);
+		if (w < 0 && errno == EINTR)
+			w = 0;
+		else if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
 int spool_init(struct nsd *n)
 {
 	size_t len = (size_t)n->hist * SPOOL_SLOT_SIZE;
 	struct stat st;
 	void *p;
-	int fd;
+	int fd, ret;
 
 	n->spool_owner = calloc(n->hist, sizeof(*n->spool_owner));
 	if (!n->spool_owner)
@@ -73,10 +106,18 @@ int spool_init(struct nsd *n)
 		close(fd);
 		return -EBADF;
 	}
-	/* a file of another size is not ours to read: start it afresh (sparse) */
-	if ((uint64_t)st.st_size != len && (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)len) < 0)) {
-		int ret = -errno;
-
+	/* a file of another size is not ours to read: start it afresh */
+	if ((uint64_t)st.st_size != len && ftruncate(fd, 0) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	/* a whole ring is left alone (XFS wants free space even for that) */
+	ret = (uint64_t)st.st_size == len && (uint64_t)st.st_blocks * 512 >= len ? 0 :
+	      ring_reserve(fd, len, (uint64_t)st.st_size == len);
+	if (ret) {
+		if ((uint64_t)st.st_size != len)
+			(void)!ftruncate(fd, 0);	/* give back what we got */
 		close(fd);
 		return ret;
 	}

@@ -120,9 +120,13 @@ WOOF_API int woof_remove(struct woof_ns *ns, const char *name);
  * element is overwritten. With WOOF_F_DURABLE the element is on stable
  * storage when this returns.
  * When the append would overwrite an element whose handler has not read
- * it yet, it waits until the handler has (backpressure; see
- * WOOF_PUT_NONBLOCK and WOOF_F_OVERWRITE).
- * Returns 0, -EINVAL, -ESTALE (recreated or removed), -EIO (sync failed).
+ * it yet, it waits until the handler has (backpressure; without a
+ * dispatcher, forever; see WOOF_PUT_NONBLOCK, woof_append_opts() and
+ * WOOF_F_OVERWRITE).
+ * Returns 0, -EINVAL, -ESTALE (recreated or removed), -EIO (sync failed),
+ * -ENOSPC (the filesystem is full when the namespace's owner table or
+ * trigger log is made: at a process's first append, the first put naming
+ * a handler; every later append needs no new block).
  */
 WOOF_API int woof_append(struct woof *w, const void *element,
 			 const char *handler, uint64_t *seq);
@@ -134,6 +138,45 @@ WOOF_API int woof_append_flags(struct woof *w, const void *element, const char *
 			       unsigned int flags, uint64_t *seq);
 WOOF_API int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
 			    const void *element, unsigned int flags, uint64_t *seq);
+
+/*
+ * A bounded put: woof_append_opts() / woof_put_opts() are woof_append() /
+ * woof_put() with options. A put waits for room when the slot it would
+ * overwrite holds an element whose handler call no dispatcher has claimed
+ * yet, or when the namespace's trigger log is full of unfinished triggers;
+ * without a dispatcher that is forever. @timeout_ms bounds the wait:
+ * -ETIMEDOUT, with nothing appended, and @waited says what the put waited
+ * for (a caller can report it and call again).
+ */
+#define WOOF_WAIT_NONE		0U	/* the put did not wait */
+#define WOOF_WAIT_HANDLER	1U	/* for element @seq's handler call (trigger @trigger) to be claimed */
+#define WOOF_WAIT_TRIGGERS	2U	/* for room in the trigger log (oldest unfinished: @trigger) */
+#define WOOF_WAIT_LOCK		3U	/* for another appender's lock on the WOOF (a stopped process?) */
+
+struct woof_put_wait {
+	uint32_t reason;	/* WOOF_WAIT_* */
+	uint32_t reserved;
+	uint64_t seq;		/* WOOF_WAIT_HANDLER: the element not yet claimed */
+	uint64_t trigger;	/* WOOF_WAIT_HANDLER, _TRIGGERS: the trigger's number */
+};
+
+struct woof_put_opts {
+	size_t sz;		/* sizeof(struct woof_put_opts) */
+	uint32_t flags;		/* WOOF_PUT_* */
+	int32_t timeout_ms;	/* longest wait for room: -1 = no limit, 0 = do not wait */
+	struct woof_put_wait *waited;	/* if not NULL: what the put waited for (last) */
+	uint64_t reserved[2];	/* must be 0 */
+};
+
+/*
+ * Returns what woof_append() / woof_put() return, and -ETIMEDOUT when
+ * @opts->timeout_ms passed while waiting for room (nothing appended), or
+ * -EAGAIN with WOOF_PUT_NONBLOCK. @opts NULL: wait without limit.
+ */
+WOOF_API int woof_append_opts(struct woof *w, const void *element, const char *handler,
+			      const struct woof_put_opts *opts, uint64_t *seq);
+WOOF_API int woof_put_opts(struct woof_ns *ns, const char *name, const char *handler,
+			   const void *element, const struct woof_put_opts *opts, uint64_t *seq);
 
 /*
  * woof_read() - copy the element with sequence number @seq to @element.

@@ -28,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "woof-internal.h"
@@ -163,21 +164,80 @@ static void kernel_unmap(struct woof_map *m)
 		close(m->fd);
 }
 
-static int kernel_append(struct woof_map *m, const void *el, const char *handler,
-			 unsigned int flags, uint64_t *seq)
+/*
+ * What an append to @m that woof.ko refused with EAGAIN waits for, as far
+ * as the mapping tells: the slot it would overwrite is still pending, or
+ * else the trigger log is full.
+ */
+static void kernel_wait_note(struct woof_map *m, const struct append_wait *aw)
 {
+	uint64_t H = m->history_size, s;
+	struct woof_map *tl;
+	struct woof_slot *sl;
+
+	if (!aw || !aw->waited)
+		return;
+	memset(aw->waited, 0, sizeof(*aw->waited));
+	s = __atomic_load_n(&m->hdr->seq_no, __ATOMIC_ACQUIRE) + 1;
+	sl = map_slot(m, (s - 1) % H);
+	if (s > H && (__atomic_load_n(&sl->flags, __ATOMIC_ACQUIRE) & WOOF_SLOT_PENDING)) {
+		aw->waited->reason = WOOF_WAIT_HANDLER;
+		aw->waited->seq = s - H;
+		aw->waited->trigger = __atomic_load_n(&sl->trigger, __ATOMIC_RELAXED);
+	} else if (triggers_map(m->ns, &tl) == 0) {
+		aw->waited->reason = WOOF_WAIT_TRIGGERS;
+		aw->waited->trigger = __atomic_load_n(&tl->hdr->done_floor, __ATOMIC_ACQUIRE) + 1;
+	}
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/*
+ * woof.ko's append blocks without a time limit. A bounded one (a deadline
+ * in @aw) asks with WOOF_APPEND_NONBLOCK and sleeps between tries, 1 ms
+ * doubling up to 20 ms: the module wakes no poller when room appears.
+ */
+static int kernel_append(struct woof_map *m, const void *el, const char *handler,
+			 unsigned int flags, const struct append_wait *aw, uint64_t *seq)
+{
+	bool bounded = aw && aw->deadline_ns >= 0 && !(flags & WOOF_PUT_NONBLOCK);
+	int64_t delay = 1000000, left;
 	struct woof_append a;
+	struct timespec ts;
 	int ret;
 
 	if (!m->writable)
 		return -EACCES;
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.flags = flags & WOOF_PUT_NONBLOCK ? WOOF_APPEND_NONBLOCK : 0;
+	a.flags = flags & WOOF_PUT_NONBLOCK || bounded ? WOOF_APPEND_NONBLOCK : 0;
 	a.element = (uintptr_t)el;
 	a.element_size = m->element_size;
 	a.handler = (uintptr_t)handler;
-	ret = kernel_ioctl(m->fd, WOOF_IOC_APPEND, &a);
+	for (;;) {
+		ret = kernel_ioctl(m->fd, WOOF_IOC_APPEND, &a);
+		if (ret != -EAGAIN)
+			break;
+		kernel_wait_note(m, aw);
+		if (!bounded)
+			break;
+		left = aw->deadline_ns - mono_ns();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (delay > left)
+			delay = left;
+		ts.tv_sec = (time_t)(delay / 1000000000LL);
+		ts.tv_nsec = (long)(delay % 1000000000LL);
+		nanosleep(&ts, NULL);
+		if (delay < 20000000)
+			delay *= 2;
+	}
 	if (ret)
 		return kerr(ret);
 	if (seq)

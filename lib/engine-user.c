@@ -47,6 +47,54 @@
 
 #define OPEN_FLAGS (O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
 
+/* ---- allocating files --------------------------------------------------- */
+
+/*
+ * Give the file open on @fd at least @size bytes, every block of them
+ * allocated, so that a full filesystem fails here (-ENOSPC) and never as a
+ * SIGBUS at a later store through a mapping (format.md). fallocate() also
+ * fills the holes of a sparse file (without touching its data) and extends
+ * it atomically, so racing callers are harmless. Where the filesystem has
+ * no fallocate(), the range beyond the end is written with zeros, by one
+ * caller at a time (an OFD lock on the byte at @size; a file is mapped only
+ * once it is whole, and then nobody writes to it here); holes below the
+ * end stay.
+ */
+int file_reserve(int fd, uint64_t size)
+{
+	static const char zeros[16384];
+	struct flock fl = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)size, .l_len = 1,
+	};
+	struct stat st;
+	uint64_t off;
+	ssize_t n;
+	int ret = 0;
+
+	do {
+		if (fallocate(fd, 0, 0, (off_t)size) == 0)
+			return 0;
+	} while (errno == EINTR);
+	if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+		return -errno;
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	for (off = (uint64_t)st.st_size; !ret && off < size; off += (uint64_t)n) {
+		n = pwrite(fd, zeros, size - off < sizeof(zeros) ? size - off : sizeof(zeros),
+			   (off_t)off);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+	}
+	fl.l_type = F_UNLCK;
+	fcntl(fd, F_OFD_SETLK, &fl);
+	return ret;
+}
+
 /* ---- owner tokens ------------------------------------------------------ */
 
 static int owners_map(struct woof_ns *ns)
@@ -54,7 +102,7 @@ static int owners_map(struct woof_ns *ns)
 	struct woof_owners *o;
 	struct stat st;
 	__u64 zero = 0;
-	int fd;
+	int fd, ret;
 
 	/*
 	 * A namespace's .woof/ opened as a namespace (dispatcherd's calls and
@@ -73,8 +121,17 @@ static int owners_map(struct woof_ns *ns)
 		return -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto bad;
-	if ((uint64_t)st.st_size < sizeof(*o) && ftruncate(fd, sizeof(*o)) < 0)
-		goto err;
+	/*
+	 * Every block now (also an older version's sparse table): no SIGBUS
+	 * later. A whole table is left alone: some filesystems (XFS) want
+	 * free space even to fallocate a range that is allocated already.
+	 */
+	ret = (uint64_t)st.st_size < sizeof(*o) || (uint64_t)st.st_blocks * 512 < sizeof(*o) ?
+	      file_reserve(fd, sizeof(*o)) : 0;
+	if (ret) {
+		close(fd);
+		return ret;
+	}
 	o = mmap(NULL, sizeof(*o), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (o == MAP_FAILED)
 		goto err;
@@ -229,7 +286,54 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void lock_acquire(struct woof_map *m, uint64_t tok)
+/* ---- bounded waits (woof_put_opts) ------------------------------------------ */
+
+static int64_t mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/*
+ * The time left until @aw's deadline, in @ts for a futex wait (*tsp; NULL
+ * without a deadline), or -ETIMEDOUT when it has passed.
+ */
+static int wait_left(const struct append_wait *aw, struct timespec *ts,
+		     const struct timespec **tsp)
+{
+	int64_t left;
+
+	*tsp = NULL;
+	if (!aw || aw->deadline_ns < 0)
+		return 0;
+	left = aw->deadline_ns - mono_ns();
+	if (left <= 0)
+		return -ETIMEDOUT;
+	ts->tv_sec = (time_t)(left / 1000000000LL);
+	ts->tv_nsec = (long)(left % 1000000000LL);
+	*tsp = ts;
+	return 0;
+}
+
+/* Say in @aw what the append waits for. */
+static void wait_note(const struct append_wait *aw, uint32_t reason, uint64_t seq,
+		      uint64_t trigger)
+{
+	if (!aw || !aw->waited)
+		return;
+	aw->waited->reason = reason;
+	aw->waited->seq = seq;
+	aw->waited->trigger = trigger;
+}
+
+/*
+ * Take @m's append lock as @tok; a dead holder's append is repaired. With
+ * a deadline in @aw (NULL: none) a live holder is waited for until then:
+ * -ETIMEDOUT.
+ */
+static int lock_acquire_until(struct woof_map *m, uint64_t tok, const struct append_wait *aw)
 {
 	__u64 *lock = &m->hdr->lock;
 	__u64 cur = 0;
@@ -237,13 +341,13 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 
 	if (__atomic_compare_exchange_n(lock, &cur, tok, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
+		return 0;
 	for (n = 1;; n++) {
 		cur = __atomic_load_n(lock, __ATOMIC_RELAXED);
 		if (!cur) {
 			if (__atomic_compare_exchange_n(lock, &cur, tok, false,
 							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				return;
+				return 0;
 			continue;
 		}
 		if (n < 64) {
@@ -255,13 +359,24 @@ static void lock_acquire(struct woof_map *m, uint64_t tok)
 			continue;
 		}
 		sched_yield();
-		if ((n & 127) == 0 && !owner_alive(m->ns, cur) &&
+		if ((n & 127) != 0)
+			continue;
+		if (!owner_alive(m->ns, cur) &&
 		    __atomic_compare_exchange_n(lock, &cur, tok, false,
 						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			repair(m);
-			return;
+			return 0;
+		}
+		if (aw && aw->deadline_ns >= 0 && mono_ns() >= aw->deadline_ns) {
+			wait_note(aw, WOOF_WAIT_LOCK, 0, 0);
+			return -ETIMEDOUT;
 		}
 	}
+}
+
+static void lock_acquire(struct woof_map *m, uint64_t tok)
+{
+	(void)lock_acquire_until(m, tok, NULL);
 }
 
 static inline void lock_release(struct woof_map *m)
@@ -336,9 +451,10 @@ static struct woof_slot *commit_locked(struct woof_map *m, uint64_t s, const voi
 	return sl;
 }
 
-static long futex_wait32(uint32_t *word, uint32_t val)
+/* Sleep while *@word is @val, at most @ts (relative; NULL: no limit). */
+static long futex_wait32(uint32_t *word, uint32_t val, const struct timespec *ts)
 {
-	return syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+	return syscall(SYS_futex, word, FUTEX_WAIT, val, ts, NULL, 0);
 }
 
 /*
@@ -404,8 +520,8 @@ static int64_t trigger_append(struct woof_map *tl, uint64_t tok, struct woof_map
 	return (int64_t)t;
 }
 
-/* Sleep until the trigger log has room (done_floor moved). */
-static void trigger_log_wait(struct woof_map *tl)
+/* Sleep until the trigger log has room (done_floor moved), at most @ts. */
+static void trigger_log_wait(struct woof_map *tl, const struct timespec *ts)
 {
 	struct woof_header *th = tl->hdr;
 	uint64_t floor;
@@ -413,7 +529,7 @@ static void trigger_log_wait(struct woof_map *tl)
 	__atomic_store_n(&th->floor_wait, 1, __ATOMIC_SEQ_CST);
 	floor = __atomic_load_n(&th->done_floor, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&th->seq_no, __ATOMIC_ACQUIRE) + 1 > floor + tl->history_size)
-		futex_wait32(map_futex_word(&th->done_floor), (uint32_t)floor);
+		futex_wait32(map_futex_word(&th->done_floor), (uint32_t)floor, ts);
 }
 
 /* Tell a sleeping dispatcher that triggers arrived: one datagram. */
@@ -426,12 +542,14 @@ static void notify_dispatcher(struct woof_ns *ns, struct woof_map *tl)
 }
 
 static int user_append(struct woof_map *m, const void *el, const char *handler,
-		       unsigned int flags, uint64_t *seqp)
+		       unsigned int flags, const struct append_wait *aw, uint64_t *seqp)
 {
 	struct woof_header *h = m->hdr;
 	uint64_t H = m->history_size, tok, s;
+	const struct timespec *tsp;
 	struct woof_map *tl = NULL;
 	struct woof_slot *sl;
+	struct timespec ts;
 	int64_t t = 0;
 	uint32_t state, sflags;
 	int ret;
@@ -451,7 +569,9 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 	}
 
 	for (;;) {
-		lock_acquire(m, tok);
+		ret = lock_acquire_until(m, tok, aw);
+		if (ret)
+			return ret;
 		state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
 		if (state & (WOOF_STATE_REPLACED | WOOF_STATE_REMOVED)) {
 			lock_release(m);
@@ -469,10 +589,14 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 			/* the oldest element's handler has not read it yet */
 			if (__atomic_load_n(&h->flags, __ATOMIC_RELAXED) & WOOF_F_OVERWRITE) {
 				__atomic_add_fetch(&h->overruns, 1, __ATOMIC_RELAXED);
-			} else if (flags & WOOF_PUT_NONBLOCK) {
-				lock_release(m);
-				return -EAGAIN;
 			} else {
+				wait_note(aw, WOOF_WAIT_HANDLER, s - H,
+					  __atomic_load_n(&sl->trigger, __ATOMIC_RELAXED));
+				ret = flags & WOOF_PUT_NONBLOCK ? -EAGAIN : wait_left(aw, &ts, &tsp);
+				if (ret) {
+					lock_release(m);
+					return ret;
+				}
 				sflags = __atomic_or_fetch(&sl->flags, WOOF_SLOT_WAITER,
 							   __ATOMIC_SEQ_CST);
 				lock_release(m);
@@ -482,7 +606,7 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 				 * wakes us - look again instead of sleeping.
 				 */
 				if (sflags & WOOF_SLOT_PENDING)
-					futex_wait32(&sl->flags, sflags);
+					futex_wait32(&sl->flags, sflags, tsp);
 				continue;
 			}
 		}
@@ -494,9 +618,12 @@ static int user_append(struct woof_map *m, const void *el, const char *handler,
 			}
 			if (t == -ENOSPC) {
 				lock_release(m);
-				if (flags & WOOF_PUT_NONBLOCK)
-					return -EAGAIN;
-				trigger_log_wait(tl);
+				wait_note(aw, WOOF_WAIT_TRIGGERS, 0,
+					  __atomic_load_n(&tl->hdr->done_floor, __ATOMIC_ACQUIRE) + 1);
+				ret = flags & WOOF_PUT_NONBLOCK ? -EAGAIN : wait_left(aw, &ts, &tsp);
+				if (ret)
+					return ret;
+				trigger_log_wait(tl, tsp);
 				continue;
 			}
 		}
@@ -634,16 +761,10 @@ static int build_file(int dirfd, const char *name,
 		    o->mode ? o->mode : 0664);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)size) < 0) {
-		ret = -errno;
-		goto fail;
-	}
 	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
-	ret = posix_fallocate(fd, 0, (off_t)size);
-	if (ret && ret != EOPNOTSUPP && ret != EINVAL) {
-		ret = -ret;
+	ret = file_reserve(fd, size);
+	if (ret)
 		goto fail;
-	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		ret = -ENOMEM;

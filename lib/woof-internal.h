@@ -28,6 +28,12 @@
 
 struct woof_map;
 
+/* How long an append may wait for room, and where it says what for. */
+struct append_wait {
+	int64_t deadline_ns;		/* CLOCK_MONOTONIC; < 0: no limit */
+	struct woof_put_wait *waited;	/* or NULL */
+};
+
 /*
  * An engine: how WOOFs of a namespace are created, mapped, appended to and
  * removed. Reads never go through the engine: both engines map the same
@@ -41,7 +47,7 @@ struct woof_engine_ops {
 	int (*map)(struct woof_ns *ns, const char *name, struct woof_map *m);
 	void (*unmap)(struct woof_map *m);
 	int (*append)(struct woof_map *m, const void *el, const char *handler,
-		      unsigned int flags, uint64_t *seq);
+		      unsigned int flags, const struct append_wait *aw, uint64_t *seq);
 	int (*remove)(struct woof_ns *ns, const char *name);
 	int (*set_flags)(struct woof_map *m, uint32_t set, uint32_t clear);
 	/* wait for an element after @seq; NULL: the futex wait of read.c */
@@ -160,6 +166,7 @@ static inline bool map_stale(const struct woof_map *m)
 /* ---- engine-user.c ---- */
 WOOF_HIDDEN extern const struct woof_engine_ops woof_user_engine;
 WOOF_HIDDEN void owners_atfork_child(struct woof_ns *ns);
+WOOF_HIDDEN int file_reserve(int fd, uint64_t size);
 WOOF_HIDDEN int user_map_at(int dirfd, const char *name, struct woof_map *m);
 WOOF_HIDDEN int user_create_at(int dirfd, const char *name,
 			       const struct woof_create_opts *o, struct woof_map *m);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "woof-internal.h"
 
@@ -149,8 +150,48 @@ static int check_handler(const char *handler)
 	return handler ? woof_name_check(handler) : 0;
 }
 
-int woof_append_flags(struct woof *w, const void *element, const char *handler,
-		      unsigned int flags, uint64_t *seq)
+/*
+ * Check @o and turn it into @flags and @aw (deadline from now). NULL @o:
+ * no flags, no limit.
+ */
+static int put_opts(const struct woof_put_opts *o, unsigned int *flags,
+		    struct append_wait *aw)
+{
+	struct timespec now;
+
+	aw->deadline_ns = -1;
+	aw->waited = NULL;
+	*flags = 0;
+	if (!o)
+		return 0;
+	if (o->sz < sizeof(*o))
+		return -EINVAL;
+	/* a newer caller's larger struct: its extra bytes must be zero */
+	if (o->sz > sizeof(*o)) {
+		const unsigned char *p = (const unsigned char *)o + sizeof(*o);
+		size_t i;
+
+		for (i = 0; i < o->sz - sizeof(*o); i++)
+			if (p[i])
+				return -EINVAL;
+	}
+	if ((o->flags & ~WOOF_PUT_NONBLOCK) || o->timeout_ms < -1 ||
+	    o->reserved[0] || o->reserved[1])
+		return -EINVAL;
+	*flags = o->flags;
+	aw->waited = o->waited;
+	if (aw->waited)
+		memset(aw->waited, 0, sizeof(*aw->waited));
+	if (o->timeout_ms >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		aw->deadline_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec +
+				  (int64_t)o->timeout_ms * 1000000LL;
+	}
+	return 0;
+}
+
+static int append_checked(struct woof *w, const void *element, const char *handler,
+			  unsigned int flags, const struct append_wait *aw, uint64_t *seq)
 {
 	int ret;
 
@@ -159,7 +200,24 @@ int woof_append_flags(struct woof *w, const void *element, const char *handler,
 	ret = check_handler(handler);
 	if (ret)
 		return ret;
-	return w->m->ns->ops->append(w->m, element, handler, flags, seq);
+	return w->m->ns->ops->append(w->m, element, handler, flags, aw, seq);
+}
+
+int woof_append_flags(struct woof *w, const void *element, const char *handler,
+		      unsigned int flags, uint64_t *seq)
+{
+	return append_checked(w, element, handler, flags, NULL, seq);
+}
+
+int woof_append_opts(struct woof *w, const void *element, const char *handler,
+		     const struct woof_put_opts *opts, uint64_t *seq)
+{
+	struct append_wait aw;
+	unsigned int flags;
+	int ret;
+
+	ret = put_opts(opts, &flags, &aw);
+	return ret ? ret : append_checked(w, element, handler, flags, &aw, seq);
 }
 
 int woof_append(struct woof *w, const void *element, const char *handler, uint64_t *seq)
@@ -248,8 +306,9 @@ int woof_put(struct woof_ns *ns, const char *name, const char *handler,
 	return woof_put_flags(ns, name, handler, element, 0, seq);
 }
 
-int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
-		   const void *element, unsigned int flags, uint64_t *seq)
+static int put_checked(struct woof_ns *ns, const char *name, const char *handler,
+		       const void *element, unsigned int flags,
+		       const struct append_wait *aw, uint64_t *seq)
 {
 	struct woof_map *m;
 	int ret, tries;
@@ -265,7 +324,7 @@ int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
 		ret = map_get(ns, name, MAP_CHECK_LAZY, &m);
 		if (ret)
 			return ret;
-		ret = ns->ops->append(m, element, handler, flags, seq);
+		ret = ns->ops->append(m, element, handler, flags, aw, seq);
 		if (ret == -ESTALE)
 			map_forget(m);
 		map_put(m);
@@ -273,6 +332,23 @@ int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
 			break;
 	}
 	return ret;
+}
+
+int woof_put_flags(struct woof_ns *ns, const char *name, const char *handler,
+		   const void *element, unsigned int flags, uint64_t *seq)
+{
+	return put_checked(ns, name, handler, element, flags, NULL, seq);
+}
+
+int woof_put_opts(struct woof_ns *ns, const char *name, const char *handler,
+		  const void *element, const struct woof_put_opts *opts, uint64_t *seq)
+{
+	struct append_wait aw;
+	unsigned int flags;
+	int ret;
+
+	ret = put_opts(opts, &flags, &aw);
+	return ret ? ret : put_checked(ns, name, handler, element, flags, &aw, seq);
 }
 
 int woof_get(struct woof_ns *ns, const char *name, uint64_t seq, void *element,

@@ -61,7 +61,7 @@ WOOF_KT_DIR=$root kt_tap test-engine test-engine \
 	timeout -k 5 300 "$bld/selftests/kmod/test-engine"
 
 # ---- 3. the unit suites on the kernel engine
-for s in format api names cspot badinput triggers stress kill; do
+for s in format api names cspot badinput triggers putwait stress kill; do
 	exe=$bld/selftests/test-$s
 	if [ ! -x "$exe" ]; then
 		fail "unit suite $s: no $exe"

@@ -11,7 +11,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
@@ -28,6 +31,7 @@ enum {
 	OPT_HEX,
 	OPT_FILE,
 	OPT_RAW,
+	OPT_TIMEOUT,
 };
 
 /* open the WOOF ref->name, with a message on failure */
@@ -376,16 +380,118 @@ static long long read_all(int fd, unsigned char *buf, size_t cap)
 	}
 }
 
-/* woofctl woof put NAME [--handler H] [--hex HEX | --file FILE] */
+/* How long a put waits for room before it says what it waits for. */
+#define PUT_NOTE_MS	500
+
+static int64_t mono_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* What a put waits for (@wt), in words, ending in a question to the user. */
+static void put_wait_text(struct woofref *ref, const struct woof_put_wait *wt,
+			  char *buf, size_t len)
+{
+	const char *path = woof_ns_path(ref->ns);
+	struct daemon_probe dp;
+	char who[PATH_MAX + 96];
+
+	if (daemon_probe(ref->ns, &dp) == 0 && dp.running)
+		snprintf(who, sizeof(who), "dispatcherd (pid %ld) serves %s: is it stopped or "
+			 "behind?", dp.pid, path);
+	else
+		snprintf(who, sizeof(who), "is dispatcherd running for %s?", path);
+	switch (wt->reason) {
+	case WOOF_WAIT_HANDLER:
+		snprintf(buf, len, "waiting for room: the slot of seq %" PRIu64 " is still "
+			 "pending its handler call (trigger %" PRIu64 "); %s", wt->seq,
+			 wt->trigger, who);
+		break;
+	case WOOF_WAIT_TRIGGERS:
+		snprintf(buf, len, "waiting for room in the trigger log: trigger %" PRIu64
+			 " and later are unfinished; %s", wt->trigger, who);
+		break;
+	case WOOF_WAIT_LOCK:
+		snprintf(buf, len, "waiting for the WOOF's append lock: another process holds "
+			 "it (a stopped one?)");
+		break;
+	default:
+		snprintf(buf, len, "waiting for room");
+	}
+}
+
+/*
+ * Append, waiting for room at most @timeout_ms (-1: no limit). A wait of
+ * more than PUT_NOTE_MS is reported on stderr, once, with what it waits
+ * for; a timeout says the same in its error.
+ */
+static int put_bounded(struct woofref *ref, struct woof *w, const void *el,
+		       const char *handler, int64_t timeout_ms, uint64_t *seq)
+{
+	struct woof_put_wait wt;
+	struct woof_put_opts o = { .sz = sizeof(o), .waited = &wt };
+	int64_t end = mono_ms() + timeout_ms, left = timeout_ms;
+	char text[2 * PATH_MAX];
+	bool noted = false;
+	int err;
+
+	o.timeout_ms = timeout_ms >= 0 && timeout_ms < PUT_NOTE_MS ? (int32_t)timeout_ms
+								    : PUT_NOTE_MS;
+	for (;;) {
+		err = woof_append_opts(w, el, handler, &o, seq);
+		if (err != -ETIMEDOUT)
+			break;
+		if (timeout_ms >= 0 && (left = end - mono_ms()) <= 0)
+			break;
+		if (!noted) {
+			put_wait_text(ref, &wt, text, sizeof(text));
+			fprintf(stderr, "woofctl: put %s: %s\n", ref->arg, text);
+			fflush(stderr);
+			noted = true;
+		}
+		o.timeout_ms = timeout_ms < 0 ? -1 : left > INT32_MAX ? INT32_MAX : (int32_t)left;
+	}
+	if (err == -ETIMEDOUT) {
+		put_wait_text(ref, &wt, text, sizeof(text));
+		return fail_msg("put %s: timed out after %.3g s, nothing appended: %s", ref->arg,
+				(double)timeout_ms / 1000, text);
+	}
+	if (err)
+		return fail(err, "put %s", ref->arg);
+	return EXIT_OK;
+}
+
+/* Seconds (fractions allowed, at most 10^9) to ms; false if malformed. */
+static bool parse_seconds_ms(const char *s, int64_t *ms)
+{
+	char *end;
+	double v;
+
+	if (!*s || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= 0) || v > 1e9)
+		return false;
+	*ms = (int64_t)(v * 1000 + 0.5);
+	return true;
+}
+
+/* woofctl woof put NAME [--handler H] [--hex HEX | --file FILE] [--timeout SEC] */
 int cmd_woof_put(struct woofctl *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "handler", required_argument, NULL, OPT_HANDLER },
 		{ "hex", required_argument, NULL, OPT_HEX },
 		{ "file", required_argument, NULL, OPT_FILE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *handler = NULL, *hex = NULL, *file = NULL;
+	int64_t timeout_ms = -1;
 	unsigned char *buf = NULL;
 	struct woofref ref;
 	struct woof_stat st;
@@ -404,6 +510,11 @@ int cmd_woof_put(struct woofctl *ctx, int argc, char **argv)
 			break;
 		case OPT_FILE:
 			file = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_seconds_ms(optarg, &timeout_ms))
+				return usage_error(ctx, "--timeout '%s' is not a number of seconds "
+						   "(0 or more, fractions allowed)", optarg);
 			break;
 		case OPT_HELP:
 			return EXIT_OK;
@@ -477,11 +588,9 @@ int cmd_woof_put(struct woofctl *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	err = woof_append(w, buf, handler, &seq);
-	if (err) {
-		ret = fail(err, "put %s", ref.arg);
+	ret = put_bounded(&ref, w, buf, handler, timeout_ms, &seq);
+	if (ret)
 		goto out;
-	}
 	if (ctx->json) {
 		struct json *j = out_json_begin(ctx);
 

@@ -91,14 +91,18 @@ static const struct woofctl_cmd commands[] = {
 	  "show the geometry, sequence numbers and flags of a WOOF", NULL },
 
 	{ "woof", "put", cmd_woof_put,
-	  "NAME [--handler H] [--hex HEX | --file FILE]",
+	  "NAME [--handler H] [--hex HEX | --file FILE] [--timeout SEC]",
 	  "append one element; prints its sequence number",
-	  "  --handler H   the handler to trigger with this element\n"
-	  "  --hex HEX     the element as hex digits (spaces between bytes allowed)\n"
-	  "  --file FILE   read the element from FILE ('-' is stdin)\n"
+	  "  --handler H    the handler to trigger with this element\n"
+	  "  --hex HEX      the element as hex digits (spaces between bytes allowed)\n"
+	  "  --file FILE    read the element from FILE ('-' is stdin)\n"
+	  "  --timeout SEC  wait at most SEC seconds (fractions allowed) for room;\n"
+	  "                 then fail (exit 1) with nothing appended\n"
 	  "Without --hex or --file the element is read from stdin. Input shorter\n"
 	  "than the element size is padded with zero bytes; longer input is an\n"
-	  "error and nothing is appended.\n" },
+	  "error and nothing is appended. A put waits for room while the element\n"
+	  "it would overwrite still waits for its handler call (or the trigger\n"
+	  "log is full); after half a second it says so on stderr.\n" },
 
 	{ "woof", "get", cmd_woof_get, "NAME [SEQ] [--raw]",
 	  "print one element (SEQ 0 or none: the latest)",
