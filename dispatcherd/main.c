@@ -18,7 +18,8 @@
  * and the loop goes on with the others; so does damage found when it is
  * opened. Exit status: 0 after a clean stop, 1 when a namespace cannot be
  * served for a reason that is not damage in its files (not a directory,
- * served by another dispatcherd, a bad woof.conf), 2 for usage errors.
+ * served by another dispatcherd, a bad woof.conf) or when every namespace
+ * is fenced at start (nothing to serve), 2 for usage errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -450,6 +451,18 @@ int main(int argc, char **argv)
 	}
 	free(dirs);
 	dirs = NULL;
+	{
+		/* fenced ones wait for a repair; with none left to serve, say so and exit */
+		unsigned serving = 0;
+
+		for (unsigned i = 0; i < D.nns; i++)
+			serving += !D.nss[i]->fenced;
+		if (!serving) {
+			log_err("no namespace can be served (all fenced, see above); exiting");
+			status = 1;
+			goto out;
+		}
+	}
 
 	D.sig_op.cb = sig_cb;
 	arm_signals();

@@ -103,6 +103,11 @@ ok "truncated trigger log: dispatcherd lives, A fenced, B served"
 
 # a restart with A still damaged starts, A fenced, B served
 stop_daemon || fail "exit status $? with A fenced"
+# (alone, A leaves nothing to serve: exit 1, the status file says why)
+"$DISPATCHERD" -N "$A" >>"$DLOG" 2>&1
+rc=$?
+[ $rc = 1 ] || fail "dispatcherd for the damaged A alone: exit $rc, not 1"
+grep -q '^state fenced$' "$A/.woof/status" || fail "A alone: its status does not say fenced"
 start_ab
 wait_for 20 fenced || fail "A not fenced after the restart"
 grep -q '^fence_reason cannot be opened: trigger log' "$A/.woof/status" ||
