@@ -234,8 +234,9 @@ as_user sh -c "cp '$A/.woof/triggers' '$A/.woof/t.new' && mv '$A/.woof/t.new' '$
 	fail "replace"
 ta put w rec 2 2 || fail "put 2"
 # dispatcherd looks at the log at most once a second, when it has work:
-# give it turns (SIGHUP reloads woof.conf) until it has looked
-poke() { kill -HUP "$DPID"; fenced; }
+# give it turns - calls in B, of a handler that does nothing - until it
+# has looked (not SIGHUP: that would open a fenced A again)
+poke() { tb put w hostile 1 1 >/dev/null; fenced; }
 wait_for 20 poke || fail "A not fenced after its trigger log was replaced"
 check_fenced "replaced" 1
 out=$(WOOFC_DIR= "$WOOFCTL" ns repair "$A" 2>&1) || fail "repair: $out"
