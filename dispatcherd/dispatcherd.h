@@ -26,7 +26,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/types.h>
 
 #include <woof.h>
 #include <woof-dispatch.h>
@@ -93,7 +95,8 @@ struct call {
 	char *outbuf, *errbuf;	/* CALL_IOBUF bytes each, while running */
 	uint64_t logged;	/* output bytes put into the log */
 	bool exited, timed_out;
-	bool abandoned;		/* killed by a fast stop: no final record, runs again */
+	bool abandoned;		/* killed by a fast stop or a fence: no final record, runs again */
+	bool finalized;		/* maybe_finalize released it (a fence may cut the rest short) */
 	bool crashed;		/* the runtime process serving it died (zygote, warm): FAILED, R_CRASH */
 	int wait_code;		/* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
 	int wait_status;
@@ -194,6 +197,22 @@ struct nsd {
 	uint64_t status_written;	/* CLOCK_MONOTONIC of the last write */
 	struct loop_op status_op;	/* delays the next write to STATUS_MIN_NS */
 
+	/*
+	 * Fenced (nsd_fence): a fault on a mapping of one of its files
+	 * (guard.c) or damage found when it was opened. It takes no triggers,
+	 * its calls are killed; once they are gone (fence_done) its cgroup is
+	 * removed and its files let go. Only the status file (pwrite, not
+	 * mapped) is written until a SIGHUP opens it again.
+	 */
+	bool fenced;
+	bool fence_done;
+	dev_t trig_dev;			/* the trigger log we read, to notice it replaced */
+	ino_t trig_ino;
+	uint64_t trig_len;
+	uint64_t trig_checked;		/* CLOCK_MONOTONIC of the last look */
+	char fence_reason[768];
+	uint64_t fenced_real;
+
 	struct exec_spare *spares;	/* exec.c: spares not yet reaped (waiting or retired) */
 	unsigned nspares;		/* of them waiting */
 	struct loop_op spare_op;	/* retires spares idle for SPARE_IDLE_NS */
@@ -208,10 +227,13 @@ struct daemon {
 	struct signalfd_siginfo ssi;
 	struct nsd **nss;
 	unsigned nns;
+	unsigned nns_max;		/* namespaces named on the command line */
+	char (*guard_paths)[PATH_MAX];	/* their directories, for guard.c */
 	bool stopping;			/* SIGTERM: take no new calls, wait for running ones */
 	bool fast_stop;			/* second SIGTERM/SIGINT: kill running calls */
 	bool stopped;			/* the loop has ended: the last status write */
 	bool reload;			/* SIGHUP seen */
+	struct nsd *opening;		/* nsd_open() at work on it: a fault there fences it */
 	int devnull;			/* the handlers' stdin */
 	const char *config_override;	/* --config FILE for every namespace */
 	uint64_t last_notify_ns;
@@ -226,6 +248,8 @@ void nsd_stop(struct nsd *n);		/* SIGTERM: stop reading triggers */
 void nsd_kill_all(struct nsd *n);	/* second SIGTERM: kill running calls */
 bool nsd_idle(const struct nsd *n);	/* nothing running and no op busy */
 void nsd_after_turn(struct nsd *n);	/* end of a loop turn: status file etc */
+/* stop serving @n, for @why; the other namespaces go on (see nsd.c) */
+void nsd_fence(struct nsd *n, const char *why);
 
 /* called by runtimes */
 void call_exited(struct call *c, int code, int status);
@@ -243,6 +267,8 @@ int rec_rebuild(struct nsd *n);
 const struct recovered *rec_lookup(const struct nsd *n, uint64_t trigger);
 void rec_forget(struct nsd *n);
 int status_write(struct nsd *n);
+/* @s percent-encoded as in the status file (bytes <= ' ', '%', '=', >= 0x7f) */
+void rec_put_name(FILE *f, const char *s);
 
 /* ---- spool.c: copies of claimed elements until their call ends ---- */
 #define SPOOL_SLOT_SIZE	512U	/* ring slots: one per trigger log entry (n->hist) */

@@ -10,8 +10,16 @@
  * systemd READY=1, then loop. Signals arrive through a signalfd read on
  * the ring: SIGTERM/SIGINT stop taking calls and wait for the running ones
  * (a second one kills them; they run again at the next start), SIGHUP
- * reloads every woof.conf. Exit status: 0 after a clean stop, 1 when a
- * namespace cannot be served, 2 for usage errors.
+ * reloads every woof.conf and opens fenced namespaces again.
+ *
+ * Fencing: everything done for a namespace runs under guard.c's recovery
+ * point. A fault on a mapping of one of its files (a handler truncated the
+ * trigger log, a WOOF, .woof/calls ...) fences that namespace (nsd_fence)
+ * and the loop goes on with the others; so does damage found when it is
+ * opened. Exit status: 0 after a clean stop, 1 when a namespace cannot be
+ * served for a reason that is not damage in its files (not a directory,
+ * served by another dispatcherd, a bad woof.conf) or when every namespace
+ * is fenced at start (nothing to serve), 2 for usage errors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +34,7 @@
 #include <unistd.h>
 
 #include "dispatcherd.h"
+#include "guard.h"
 
 #ifndef DISPATCHERD_VERSION
 #define DISPATCHERD_VERSION "0"
@@ -106,6 +115,161 @@ static void sig_cb(struct loop_op *op, int res, bool more)
 		log_err("signalfd read: %s", strerror(-res));
 	}
 	arm_signals();
+}
+
+/* After a fault: fence the namespace whose file it was (guard.c found it). */
+static void fence_faulted(void)
+{
+	const struct guard_fault *f = guard_last();
+	char why[sizeof(((struct nsd *)0)->fence_reason)];
+	struct nsd *n = (unsigned)f->ns < D.nns ? D.nss[f->ns] : NULL;
+
+	if (D.opening) {
+		/* nsd_open() was at work: main's open_ns() takes it from here */
+		n = D.opening;
+	}
+	if (!n) {
+		/* a directory we named to the guard but serve no more: cannot happen */
+		log_err("fault on %s, of no served namespace", f->file);
+		abort();
+	}
+	guard_describe(f, D.guard_paths[f->ns], why, sizeof(why));
+	nsd_fence(n, why);
+}
+
+/* Run @fn(@arg) with the guard armed: a fault in a namespace's file fences it. */
+static void guarded(void (*fn)(void *), void *arg)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1)) {
+		fence_faulted();
+		return;
+	}
+	guard_arm(&jb);
+	fn(arg);
+	guard_disarm();
+}
+
+static int turn_ret;
+
+static void turn_io(void *arg)
+{
+	(void)arg;
+	turn_ret = loop_run_once(&D.loop);
+}
+
+static void turn_ns(void *arg)
+{
+	nsd_after_turn(arg);
+}
+
+static void start_ns(void *arg)
+{
+	struct nsd *n = arg;
+
+	if (!n->fenced)
+		nsd_start(n);
+}
+
+static void reload_ns(void *arg)
+{
+	nsd_reload(arg);
+}
+
+static int open_ret;
+static const char *open_dir;
+static struct nsd *opened;
+
+static void open_one(void *arg)
+{
+	(void)arg;
+	opened = NULL;
+	open_ret = nsd_open(&D, open_dir, &opened);
+}
+
+/*
+ * Open namespace @i from @dir into D.nss[i]: 0, or -errno when it cannot
+ * be served for a reason other than damage in its files. Damage, and a
+ * fault while opening, leave it fenced.
+ */
+static int open_ns(unsigned i, const char *dir)
+{
+	char *rp = realpath(dir, NULL);
+
+	snprintf(D.guard_paths[i], sizeof(D.guard_paths[i]), "%s", rp ? rp : dir);
+	free(rp);
+	open_dir = dir;
+	D.opening = NULL;
+	opened = NULL;
+	open_ret = -EIO;
+	guarded(open_one, NULL);
+	if (D.opening) {
+		/* it faulted in nsd_open(): fenced (fence_faulted) */
+		opened = D.opening;
+		D.opening = NULL;
+		open_ret = 0;
+	}
+	if (open_ret)
+		return open_ret;
+	D.nss[i] = opened;
+	return 0;
+}
+
+/*
+ * SIGHUP: open every fenced namespace again (after `woofctl ns repair`).
+ * Its old state lets go of the lock first; if it cannot be opened, it
+ * stays fenced (or, not damaged but not servable, it stays as it was).
+ */
+static bool reopen_pending;
+
+static void reopen_fenced(void)
+{
+	reopen_pending = false;
+	for (unsigned i = 0; i < D.nns; i++) {
+		struct nsd *old = D.nss[i];
+		char path[PATH_MAX];
+
+		if (!old->fenced)
+			continue;
+		if (!old->fence_done || old->status_op.busy) {
+			/* its calls are still being reaped, or a status timer runs: soon */
+			loop_cancel(&D.loop, &old->status_op);
+			reopen_pending = true;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s", old->path);
+		log_notice("%s: SIGHUP: opening the fenced namespace again", path);
+		nsd_close(old);
+		D.nss[i] = NULL;
+		if (open_ns(i, path)) {
+			log_err("%s: cannot be served: it stays out (see the errors above)", path);
+			D.nss[i] = NULL;
+			continue;
+		}
+		guarded(start_ns, D.nss[i]);
+	}
+	/* namespaces that could not be opened at all leave a gap: close it */
+	{
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < D.nns; i++) {
+			if (D.nss[i] && k != i)
+				memcpy(D.guard_paths[k], D.guard_paths[i], sizeof(D.guard_paths[k]));
+			if (D.nss[i])
+				D.nss[k++] = D.nss[i];
+		}
+		for (unsigned i = k; i < D.nns; i++)
+			D.guard_paths[i][0] = '\0';	/* no longer guarded */
+		D.nns = k;
+	}
+}
+
+static void last_status(void *arg)
+{
+	/* the last word: wait out a reader holding the file's lock */
+	for (int k = 0; k < 100 && status_write(arg) == -EAGAIN; k++)
+		usleep(1000);
 }
 
 static bool all_idle(void)
@@ -268,10 +432,16 @@ int main(int argc, char **argv)
 	}
 
 	D.nss = calloc(ndirs, sizeof(*D.nss));
-	if (!D.nss)
+	D.guard_paths = calloc(ndirs, sizeof(*D.guard_paths));
+	if (!D.nss || !D.guard_paths)
 		return 1;
+	D.nns_max = ndirs;
+	ret = guard_init(&D);
+	if (ret)
+		log_warn("SIGBUS guard: %s: a damaged namespace file kills dispatcherd",
+			 strerror(-ret));
 	for (unsigned i = 0; i < ndirs; i++) {
-		ret = nsd_open(&D, dirs[i], &D.nss[D.nns]);
+		ret = open_ns(D.nns, dirs[i]);
 		if (ret) {
 			log_err("cannot serve %s; exiting", dirs[i]);
 			status = 1;
@@ -281,13 +451,25 @@ int main(int argc, char **argv)
 	}
 	free(dirs);
 	dirs = NULL;
+	{
+		/* fenced ones wait for a repair; with none left to serve, say so and exit */
+		unsigned serving = 0;
+
+		for (unsigned i = 0; i < D.nns; i++)
+			serving += !D.nss[i]->fenced;
+		if (!serving) {
+			log_err("no namespace can be served (all fenced, see above); exiting");
+			status = 1;
+			goto out;
+		}
+	}
 
 	D.sig_op.cb = sig_cb;
 	arm_signals();
 	for (unsigned i = 0; i < D.nns; i++)
-		nsd_start(D.nss[i]);
+		guarded(start_ns, D.nss[i]);
 	for (unsigned i = 0; i < D.nns; i++)
-		nsd_after_turn(D.nss[i]);
+		guarded(turn_ns, D.nss[i]);
 	notify_send("READY=1\nMAINPID=%d", (int)getpid());
 	notify_status();
 	log_notice("ready: pid %d, %u namespace(s), io_uring %s", (int)getpid(), D.nns,
@@ -296,9 +478,10 @@ int main(int argc, char **argv)
 	for (;;) {
 		if (D.stopping && all_idle())
 			break;
-		ret = loop_run_once(&D.loop);
-		if (ret < 0) {
-			log_err("event loop: %s", strerror(-ret));
+		turn_ret = 0;
+		guarded(turn_io, NULL);
+		if (turn_ret < 0) {
+			log_err("event loop: %s", strerror(-turn_ret));
 			status = 1;
 			break;
 		}
@@ -306,11 +489,15 @@ int main(int argc, char **argv)
 			D.reload = false;
 			notify_send("RELOADING=1");
 			for (unsigned i = 0; i < D.nns; i++)
-				nsd_reload(D.nss[i]);
+				guarded(reload_ns, D.nss[i]);
+			if (!D.stopping)
+				reopen_fenced();
 			notify_send("READY=1");
+		} else if (reopen_pending && !D.stopping) {
+			reopen_fenced();
 		}
 		for (unsigned i = 0; i < D.nns; i++)
-			nsd_after_turn(D.nss[i]);
+			guarded(turn_ns, D.nss[i]);
 		{
 			uint64_t now = now_mono_ns();
 
@@ -324,14 +511,12 @@ int main(int argc, char **argv)
 	D.stopped = true;
 out:
 	for (unsigned i = 0; i < D.nns; i++) {
-		if (D.nss[i]->status_dirty || D.stopping) {
-			/* the last word: wait out a reader holding the file's lock */
-			for (int k = 0; k < 100 && status_write(D.nss[i]) == -EAGAIN; k++)
-				usleep(1000);
-		}
+		if (D.nss[i]->status_dirty || D.stopping)
+			guarded(last_status, D.nss[i]);
 		nsd_close(D.nss[i]);
 	}
 	free(D.nss);
+	free(D.guard_paths);
 	free(dirs);
 	loop_exit(&D.loop);
 	close(D.sigfd);

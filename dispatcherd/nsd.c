@@ -29,6 +29,15 @@
  * a claim of an element an earlier instance claimed returns
  * already_claimed, or -ENODATA when overwritten since, and then the spool
  * copy is used.
+ *
+ * Fencing (nsd_fence): a fault on a mapping of the namespace's files
+ * (guard.c), a claim that finds its WOOF cut short, a trigger log replaced
+ * or cut short (trig_check), or damage found by nsd_open(): the namespace
+ * stops for good - its unfinished triggers go to .woof/recovery, running
+ * calls are killed without a final record, and once they are reaped its
+ * cgroup is removed and its files let go (fence_finish). Nothing mapped is
+ * touched from then on; main.c opens it again on SIGHUP, after `woofctl ns
+ * repair`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -340,6 +349,15 @@ static void claim(struct nsd *n, struct call *c)
 		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_REMOVED, 0,
 			   "the WOOF was removed since the put");
 		return;
+	case -EIO: {
+		/* libwoof saw the file cut shorter than its mapping: damage, not a failed call */
+		char why[WOOF_NAME_MAX + 128];
+
+		snprintf(why, sizeof(why), "WOOF %s was cut short under dispatcherd (claim of "
+			 "trigger %llu)", c->tr.woof, (unsigned long long)c->tseq);
+		nsd_fence(n, why);	/* frees c */
+		return;
+	}
 	default:
 		snprintf(detail, sizeof(detail), "claim failed: %s", woof_strerror(ret));
 		fail_unrun(n, c, WOOF_CALL_FAILED, WOOF_CALL_R_CLAIM, -ret, detail);
@@ -363,6 +381,8 @@ static void retry_cb(struct loop_op *op, int res, bool more)
 
 	(void)res;
 	(void)more;
+	if (n->fenced)
+		return;		/* nsd_fence() freed the list */
 	n->retry_head = NULL;
 	if (n->d->stopping) {
 		/* unclaimed: the restarted daemon reads them again */
@@ -386,8 +406,17 @@ static void retry_cb(struct loop_op *op, int res, bool more)
 static void take_entry(struct nsd *n, uint64_t t, const struct woof_trigger *tr)
 {
 	const struct recovered *r = rec_lookup(n, t);
-	struct call *c = calloc(1, sizeof(*c));
+	struct call *c;
 
+	if (!tr->woof_seq && !tr->woof[0]) {
+		/* a hole `woofctl ns repair` left for an entry it could not recover */
+		log_info("%s: trigger %llu was lost with a damaged trigger log (repair left a hole)",
+			 n->path, (unsigned long long)t);
+		n->win[t % n->hist] = FINISHED;
+		advance_floor(n);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c) {
 		log_err("%s: out of memory reading trigger %llu", n->path, (unsigned long long)t);
 		return;
@@ -433,7 +462,7 @@ static void scan(struct nsd *n)
 	int ret;
 
 	n->need_scan = false;
-	if (n->d->stopping)
+	if (n->d->stopping || n->fenced)
 		return;
 	for (;;) {
 		uint64_t latest = woof_triggers_latest(n->trig);
@@ -474,7 +503,7 @@ static void sock_cb(struct loop_op *op, int res, bool more)
 	(void)more;
 	if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED)
 		log_warn("%s: dispatch socket: %s", n->path, strerror(-res));
-	if (n->d->stopping)
+	if (n->d->stopping || n->fenced)
 		return;
 	/*
 	 * Several puts may have woken us (a datagram each, user engine; the
@@ -665,7 +694,7 @@ static bool hq_can_start(const struct nsd *n, const struct hq *h)
 
 static void dispatch(struct nsd *n)
 {
-	while (!n->d->stopping && n->rr) {
+	while (!n->d->stopping && !n->fenced && n->rr) {
 		struct hq *h = n->rr, *start = n->rr;
 		struct call *c;
 
@@ -745,13 +774,15 @@ static void output(struct call *c, struct loop_op *op, int *fd, char *buf, unsig
 		uint64_t max = n->conf.output_max, keep = 0;
 
 		c->output_bytes += (uint64_t)res;
+		if (n->fenced)
+			max = 0;	/* its files are not ours to write any more */
 		if (c->logged < max)
 			keep = max - c->logged < (uint64_t)res ? max - c->logged : (uint64_t)res;
 		if (keep) {
 			rec_log(n, c, stream, buf, keep);
 			c->logged += keep;
 		}
-		if (keep < (uint64_t)res && !(c->flags & WOOF_CALL_F_OUTPUT_TRUNC)) {
+		if (keep < (uint64_t)res && !(c->flags & WOOF_CALL_F_OUTPUT_TRUNC) && !n->fenced) {
 			c->flags |= WOOF_CALL_F_OUTPUT_TRUNC;
 			rec_note(n, c, "output beyond output_max (%llu bytes) is not logged",
 				 (unsigned long long)max);
@@ -866,11 +897,16 @@ static void maybe_finalize(struct call *c)
 	if (rt->release)
 		rt->release(n, c);
 	n->live--;
+	c->finalized = true;
 
 	if (c->abandoned) {
-		/* killed by our own fast stop: no final record, the next start runs it again */
-		log_notice("%s: trigger %llu: killed by shutdown; it runs again at the next start",
-			   n->path, (unsigned long long)c->tseq);
+		/* killed by our own fast stop or a fence: no final record, it runs again */
+		if (n->fenced)
+			log_notice("%s: trigger %llu: killed by the fence; `woofctl ns repair` "
+				   "redelivers it", n->path, (unsigned long long)c->tseq);
+		else
+			log_notice("%s: trigger %llu: killed by shutdown; it runs again at the "
+				   "next start", n->path, (unsigned long long)c->tseq);
 		n->win[c->tseq % n->hist] = NULL;	/* keeps done_floor below it */
 		free(c->outbuf);
 		free(c);
@@ -896,6 +932,194 @@ static void maybe_finalize(struct call *c)
 	}
 	c->state = CS_FINISHED;
 	finish(n, c);
+}
+
+
+/* ---- fencing ------------------------------------------------------------------ */
+
+/*
+ * .woof/recovery: the unfinished triggers this run had read (trigger entry
+ * and all), appended as one block per fence, for `woofctl ns repair`: the
+ * trigger log they came from may be what was destroyed. Written with
+ * write(2) from memory: nothing mapped is touched.
+ */
+static void save_window(struct nsd *n)
+{
+	char *buf = NULL;
+	size_t len = 0, listed = 0;
+	FILE *f;
+	int fd;
+
+	if (!n->win || n->metafd < 0)
+		return;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	fprintf(f, "woof-dispatcherd-recovery 1\n");
+	fprintf(f, "pid %d\n", (int)getpid());
+	fprintf(f, "fenced_ns %llu\n", (unsigned long long)n->fenced_real);
+	fprintf(f, "done_floor %llu\n", (unsigned long long)n->floor);
+	fprintf(f, "read %llu\n", (unsigned long long)(n->next - 1));
+	for (uint64_t t = n->floor + 1; t < n->next; t++) {
+		struct call *c = n->win[t % n->hist];
+
+		if (!c || c == FINISHED || c->finalized)
+			continue;
+		fprintf(f, "trigger %llu state=%s attempt=%u seq=%llu ctime=%llu put_ns=%llu handler=",
+			(unsigned long long)t, c->state == CS_RUNNING ? "running" : "waiting",
+			c->attempt, (unsigned long long)c->tr.woof_seq,
+			(unsigned long long)c->tr.woof_ctime, (unsigned long long)c->tr.put_time_ns);
+		rec_put_name(f, c->tr.handler);
+		fputs(" woof=", f);
+		rec_put_name(f, c->tr.woof);
+		fputc('\n', f);
+		listed++;
+	}
+	fprintf(f, "end\n");
+	if (fclose(f) != 0 || !listed) {
+		free(buf);
+		return;
+	}
+	fd = openat(n->metafd, WOOF_RECOVERY_FILE,
+		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		log_err("%s/.woof/" WOOF_RECOVERY_FILE ": cannot save %zu unfinished triggers: %s",
+			n->path, listed, strerror(errno));
+	else
+		log_notice("%s: %zu unfinished triggers saved in .woof/" WOOF_RECOVERY_FILE
+			   " for woofctl ns repair", n->path, listed);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+}
+
+static bool fence_idle(const struct nsd *n)
+{
+	return n->live == 0 && !n->sock_op.busy && !n->retry_op.busy && !n->spares &&
+	       !n->spare_op.busy;
+}
+
+/* Every call of a fenced namespace has ended: remove its cgroup, let go of its files. */
+static void fence_finish(struct nsd *n)
+{
+	struct hq *h, *hn;
+
+	if (n->win) {
+		for (uint64_t t = n->floor + 1; t < n->next; t++) {
+			struct call *c = n->win[t % n->hist];
+
+			if (c && c != FINISHED) {
+				free(c->outbuf);
+				free(c);
+			}
+		}
+		free(n->win);
+		n->win = NULL;
+	}
+	exec_ns_close(n);
+	for (h = n->handlers; h; h = hn) {
+		hn = h->next;
+		exec_hq_free(h);
+		free(h);
+	}
+	n->handlers = n->rr = NULL;
+	if (runtime_ns_close)
+		runtime_ns_close(n);
+	if (n->sns)
+		sandbox_ns_close(n->sns);	/* its cgroup goes with it */
+	n->sns = NULL;
+	if (n->sock >= 0)
+		close(n->sock);
+	n->sock = -1;
+	if (n->trig)
+		woof_triggers_close(n->trig);
+	n->trig = NULL;
+	spool_fini(n);
+	/* what libwoof keeps of the namespace: maps, trigger log, owner token */
+	if (n->meta)
+		woof_ns_reset(n->meta);
+	rec_close(n);
+	rec_forget(n);
+	if (n->ns) {
+		woof_ns_reset(n->ns);
+		woof_ns_close(n->ns);
+	}
+	n->ns = NULL;
+	free(n->elbuf);
+	n->elbuf = NULL;
+	n->elbuf_len = 0;
+	n->running = n->queued = n->slots = 0;
+	n->fence_done = true;
+	n->status_dirty = true;
+	log_notice("%s: fenced: no call runs, its cgroup is removed and its files are let go",
+		   n->path);
+}
+
+/*
+ * Stop serving @n for good (until a SIGHUP opens it again): a fault on one
+ * of its files' mappings (guard.c), or damage found when it was opened.
+ * Touches nothing mapped. Calls that had not started are dropped (their
+ * trigger entries are above done_floor, and .woof/recovery keeps them);
+ * running ones are killed without a final record, so that they are
+ * redelivered after the repair; spares are retired. Once all of that is
+ * over, fence_finish() lets go of the rest.
+ */
+void nsd_fence(struct nsd *n, const char *why)
+{
+	struct hq *h;
+
+	if (n->fenced)
+		return;
+	n->fenced = true;
+	n->fenced_real = now_real_ns();
+	snprintf(n->fence_reason, sizeof(n->fence_reason), "%s", why);
+	log_err("%s: FENCED: %s. dispatcherd goes on with its other namespaces; `woofctl ns "
+		"repair %s` repairs it and sends dispatcherd SIGHUP, which serves it again",
+		n->path, why, n->path);
+	loop_cancel(&n->d->loop, &n->sock_op);
+	loop_cancel(&n->d->loop, &n->retry_op);
+	save_window(n);
+	for (uint64_t t = n->floor + 1; n->win && t < n->next; t++) {
+		struct call *c = n->win[t % n->hist];
+
+		if (!c || c == FINISHED)
+			continue;
+		if (c->state == CS_RUNNING && c->finalized) {
+			/* the fault came while its final record was written */
+			n->win[t % n->hist] = NULL;
+			free(c->outbuf);
+			free(c);
+		} else if (c->state == CS_RUNNING && c->exit_op.cb) {	/* started */
+			c->abandoned = true;
+			if (!c->exited)
+				call_rt(c)->kill(n, c);
+			/* a pipe whose read the fault interrupted is not read again */
+			if (c->out_fd >= 0 && !c->out_op.busy)
+				close_fd(&c->out_fd);
+			if (c->err_fd >= 0 && !c->err_op.busy)
+				close_fd(&c->err_fd);
+			maybe_finalize(c);
+		} else if (c->state != CS_RUNNING) {
+			n->win[t % n->hist] = NULL;
+			free(c->outbuf);
+			free(c);
+		}
+		/* else: the fault came before it started; fence_finish frees it */
+	}
+	for (h = n->handlers; h; h = h->next) {
+		h->head = h->tail = NULL;
+		h->queued = 0;
+		h->in_rr = false;
+		h->rr_next = h->rr_prev = NULL;
+	}
+	n->rr = NULL;
+	n->queued = 0;
+	n->retry_head = NULL;
+	n->spool_full = false;
+	exec_ns_stop(n);
+	n->status_dirty = true;
+	if (fence_idle(n))
+		fence_finish(n);
 }
 
 /* ---- the namespace ------------------------------------------------------------ */
@@ -1034,7 +1258,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	struct stat st;
 	struct nsd *n;
 	char meta[PATH_MAX + 8];
-	const char *base;
+	const char *base, *what;
 	int ret;
 
 	n = calloc(1, sizeof(*n));
@@ -1046,6 +1270,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	n->retry_op.cb = retry_cb;
 	n->sock_op.cb = sock_cb;
 	n->status_op.cb = status_cb;
+	d->opening = n;		/* a fault while we open it fences it (main.c) */
 
 	if (!realpath(dir, n->path)) {
 		ret = -errno;
@@ -1088,24 +1313,38 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fail;
 	n->spool_max = n->conf.spool_max;
 
+	/* from here on a failure is damage in the namespace's files: fenced, not fatal */
+	what = "opening the namespace";
 	ret = woof_ns_open(n->path, &n->ns);
 	if (ret) {
 		log_err("namespace %s: %s", n->path, woof_strerror(ret));
-		goto fail;
+		goto fence;
 	}
+	what = ".woof/calls, .woof/log or .woof/spool";
 	ret = rec_open(n);
 	if (ret)
-		goto fail;
+		goto fence;
+	what = "trigger log .woof/" WOOF_TRIGGERS_FILE;
 	ret = woof_triggers_open(n->ns, &n->trig);
 	if (ret) {
 		log_err("%s: trigger log: %s", n->path, woof_strerror(ret));
-		goto fail;
+		goto fence;
 	}
 	n->hist = woof_triggers_history(n->trig);
+	{
+		struct stat ts;
+
+		if (fstatat(n->metafd, WOOF_TRIGGERS_FILE, &ts, AT_SYMLINK_NOFOLLOW) == 0) {
+			n->trig_dev = ts.st_dev;
+			n->trig_ino = ts.st_ino;
+			n->trig_len = (uint64_t)ts.st_size;
+		}
+	}
+	what = "spool ring .woof/spool";
 	ret = spool_init(n);
 	if (ret) {
 		log_err("%s/.woof/spool: %s", n->path, strerror(-ret));
-		goto fail;
+		goto fence;
 	}
 	n->floor = woof_triggers_done_floor(n->trig);
 	n->next = n->floor + 1;
@@ -1115,18 +1354,20 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fail;
 	}
 	spool_clean(n);
+	what = "reading .woof/calls";
 	ret = rec_rebuild(n);
 	if (ret) {
 		log_err("%s: reading .woof/calls: %s", n->path, woof_strerror(ret));
-		goto fail;
+		goto fence;
 	}
 
+	what = "dispatch socket";
 	n->sock = woof_triggers_listen(n->trig);
 	if (n->sock < 0) {
 		ret = n->sock;
 		n->sock = -1;
 		log_err("%s: dispatch socket: %s", n->path, woof_strerror(ret));
-		goto fail;
+		goto fence;
 	}
 
 	handler_user(n, &st);
@@ -1137,8 +1378,20 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fail;
 	}
 	*out = n;
+	d->opening = NULL;
+	return 0;
+fence:
+	{
+		char why[sizeof(n->fence_reason)];
+
+		snprintf(why, sizeof(why), "cannot be opened: %s: %s", what, woof_strerror(ret));
+		nsd_fence(n, why);
+	}
+	*out = n;
+	d->opening = NULL;
 	return 0;
 fail:
+	d->opening = NULL;
 	nsd_close(n);
 	return ret;
 }
@@ -1156,13 +1409,46 @@ void nsd_start(struct nsd *n)
 	n->status_dirty = true;
 }
 
+/*
+ * Is the trigger log still the file we mapped, whole? Looked at, with one
+ * fstatat(), at most once a second when the namespace has work. A log
+ * replaced under us (renamed over, removed) would take puts we never see;
+ * one cut short would fault at the next access: fence now.
+ */
+static void trig_check(struct nsd *n)
+{
+	uint64_t now = now_mono_ns();
+	struct stat st;
+	const char *why = NULL;
+
+	if (!n->trig_ino || now - n->trig_checked < 1000000000ULL)
+		return;
+	n->trig_checked = now;
+	if (fstatat(n->metafd, WOOF_TRIGGERS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was removed under dispatcherd";
+	else if (st.st_dev != n->trig_dev || st.st_ino != n->trig_ino)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was replaced under dispatcherd "
+		      "(puts go to a file it does not read)";
+	else if ((uint64_t)st.st_size < n->trig_len)
+		why = "the trigger log .woof/" WOOF_TRIGGERS_FILE " was cut short under dispatcherd";
+	if (why)
+		nsd_fence(n, why);
+}
+
 void nsd_after_turn(struct nsd *n)
 {
-	if (n->need_scan)
-		scan(n);
-	dispatch(n);
-	if (runtime_warm_flush)
-		runtime_warm_flush(n);
+	if (!n->fenced && n->trig && woof_ns_engine(n->ns) == WOOF_ENGINE_USER)
+		trig_check(n);
+	if (n->fenced) {
+		if (!n->fence_done && fence_idle(n))
+			fence_finish(n);
+	} else {
+		if (n->need_scan)
+			scan(n);
+		dispatch(n);
+		if (runtime_warm_flush)
+			runtime_warm_flush(n);
+	}
 	if (n->status_dirty && !n->status_op.busy) {
 		uint64_t now = now_mono_ns();
 		int ret;
@@ -1207,7 +1493,7 @@ void nsd_stop(struct nsd *n)
 
 void nsd_kill_all(struct nsd *n)
 {
-	for (uint64_t t = n->floor + 1; t < n->next; t++) {
+	for (uint64_t t = n->floor + 1; n->win && t < n->next; t++) {
 		struct call *c = n->win[t % n->hist];
 
 		if (c && c != FINISHED && c->state == CS_RUNNING && !c->exited) {
@@ -1222,14 +1508,19 @@ void nsd_kill_all(struct nsd *n)
 
 bool nsd_idle(const struct nsd *n)
 {
+	if (n->fenced)
+		return n->fence_done;
 	return n->live == 0 && !n->sock_op.busy && !n->retry_op.busy && !n->status_op.busy;
 }
 
 int nsd_reload(struct nsd *n)
 {
 	struct ns_conf c;
-	int ret = load_conf(n, &c);
+	int ret;
 
+	if (n->fenced)
+		return 0;	/* main.c opens it again instead */
+	ret = load_conf(n, &c);
 	if (ret) {
 		log_err("%s: keeping the previous configuration", n->path);
 		return ret;

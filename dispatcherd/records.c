@@ -297,7 +297,7 @@ int rec_rebuild(struct nsd *n)
 /* ---- the status file -------------------------------------------------------- */
 
 /* names may hold spaces: percent-encode bytes <= ' ', '%', '=' and >= 0x7f */
-static void put_name(FILE *f, const char *s)
+void rec_put_name(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -330,9 +330,9 @@ static void put_call(FILE *f, const struct call *c)
 		fprintf(f, " pid=%d start_ns=%llu", (int)c->sc.pid,
 			(unsigned long long)c->start_real);
 	fputs(" handler=", f);
-	put_name(f, c->tr.handler);
+	rec_put_name(f, c->tr.handler);
 	fputs(" woof=", f);
-	put_name(f, c->tr.woof);
+	rec_put_name(f, c->tr.woof);
 	fputc('\n', f);
 }
 
@@ -381,12 +381,15 @@ int status_write(struct nsd *n)
 {
 	struct daemon *d = n->d;
 	unsigned listed = 0, waiting = 0;
-	uint64_t latest = woof_triggers_latest(n->trig);
+	/* a fenced namespace's trigger log may be what faulted: not read again */
+	uint64_t latest = n->fenced ? 0 : woof_triggers_latest(n->trig);
 	char *buf = NULL;
 	size_t blen = 0;
 	int ret = 0;
 	FILE *f;
 
+	if (n->metafd < 0)
+		return 0;	/* fenced before its .woof/ was open: the log says why */
 	f = open_memstream(&buf, &blen);
 	if (!f)
 		return -errno;
@@ -394,8 +397,28 @@ int status_write(struct nsd *n)
 	fprintf(f, "woof-dispatcherd-status 1\n");
 	fprintf(f, "pid %d\n", (int)getpid());
 	fputs("namespace ", f);
-	put_name(f, n->path);
+	rec_put_name(f, n->path);
 	fputc('\n', f);
+	if (n->fenced) {
+		/* one line, the reason verbatim (no newline in it) */
+		fprintf(f, "state fenced\n");
+		fprintf(f, "fenced_ns %llu\n", (unsigned long long)n->fenced_real);
+		fprintf(f, "fence_reason %s\n", n->fence_reason);
+		fprintf(f, "fence_calls %s\n", n->fence_done ? "ended" : "ending");
+		fprintf(f, "repair woofctl ns repair ");
+		rec_put_name(f, n->path);
+		fprintf(f, "\n");
+		fprintf(f, "started_ns %llu\n", (unsigned long long)n->started_real);
+		fprintf(f, "updated_ns %llu\n", (unsigned long long)now_real_ns());
+		fprintf(f, "running %u\n", n->running);
+		fprintf(f, "counters done=%llu failed=%llu orphan=%llu redelivered=%llu "
+			"claim_retries=%llu\n",
+			(unsigned long long)n->n_done, (unsigned long long)n->n_failed,
+			(unsigned long long)n->n_orphan, (unsigned long long)n->n_redelivered,
+			(unsigned long long)n->n_claim_retries);
+		fprintf(f, "end\n");
+		goto store;
+	}
 	fprintf(f, "state %s\n", d->stopped ? "stopped" : d->stopping ? "stopping" : "running");
 	fprintf(f, "started_ns %llu\n", (unsigned long long)n->started_real);
 	fprintf(f, "updated_ns %llu\n", (unsigned long long)now_real_ns());
@@ -451,7 +474,7 @@ int status_write(struct nsd *n)
 	}
 	for (struct hq *h = n->handlers; h; h = h->next) {
 		fputs("handler ", f);
-		put_name(f, h->name);
+		rec_put_name(f, h->name);
 		fprintf(f, " runtime=%s running=%u queued=%u done=%llu failed=%llu cap=%u "
 			"timeout_ms=%llu spares=%u\n", conf_runtime_name(h->runtime), h->running,
 			h->queued, (unsigned long long)h->done, (unsigned long long)h->failed, h->cap,
@@ -479,6 +502,7 @@ int status_write(struct nsd *n)
 	if (waiting > STATUS_MAX_WAITING)
 		fprintf(f, "calls_not_listed %u\n", waiting - STATUS_MAX_WAITING);
 	fprintf(f, "end\n");
+store:
 	if (fflush(f) != 0 || ferror(f))
 		ret = -ENOMEM;
 	fclose(f);

@@ -47,6 +47,17 @@ struct woof_triggers;
 WOOF_API int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp);
 WOOF_API void woof_triggers_close(struct woof_triggers *t);
 
+/*
+ * Forget what this process keeps of @ns's files: every cached WOOF mapping
+ * (unmapped once no handle holds it), the trigger log's mapping and the
+ * owner token (so append locks this process held in @ns's WOOFs become a
+ * dead holder's, which the next appender takes over). For a dispatcher
+ * that stops serving a namespace whose files were damaged under it
+ * (dispatcherd's fence). Only when no other thread uses @ns, and after
+ * woof_triggers_close() of its log. The next use maps the files afresh.
+ */
+WOOF_API void woof_ns_reset(struct woof_ns *ns);
+
 /* Highest trigger number appended so far, and the finished floor. */
 WOOF_API uint64_t woof_triggers_latest(const struct woof_triggers *t);
 WOOF_API uint64_t woof_triggers_done_floor(const struct woof_triggers *t);
@@ -112,7 +123,9 @@ struct woof_claim {
  *               an earlier claim (a redelivery of a call that had started);
  *   -EMSGSIZE   @el_size is smaller than the element (claim->element_size
  *               says how large it is);
- *   -EACCES     kernel engine: the namespace device is not writable for us.
+ *   -EACCES     kernel engine: the namespace device is not writable for us;
+ *   -EIO        the WOOF's file is shorter than this process's mapping of it
+ *               (cut short behind libwoof's back): damage, not a failed call.
  */
 WOOF_API int woof_trigger_claim(struct woof_ns *ns, uint64_t tseq,
 				const struct woof_trigger *tr, void *el, size_t el_size,

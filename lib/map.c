@@ -15,7 +15,17 @@
  * the table, so the next by-name call opens the new file. Files removed,
  * replaced or truncated behind libwoof's back (rm, mv, truncate) are
  * noticed by one fstatat(): at once by woof_open(), and by by-name calls
- * when the cached map was last checked more than a second ago.
+ * when the cached map was last checked more than a second ago
+ * ($WOOF_MAP_RECHECK_MS sets that interval; 0 checks before every call).
+ * A file cut shorter than its mapping gives by-name calls -EIO (and the map
+ * is dropped) instead of the SIGBUS its next access would raise; the calls
+ * after that, and woof_open(), find that it is no WOOF (-EBADMSG). What remains: a
+ * file truncated between that check and the access, or while a handle
+ * (woof_open) is used, still faults - the library installs no signal
+ * handler; dispatcherd guards its accesses itself (dispatcherd/guard.c).
+ *
+ * The header of a mapping is never read while map_lock is held: a fault
+ * there (a truncated file) must not leave the lock taken.
  *
  * Cost: a hit is one mutex round trip, one hash, one strcmp and one read of
  * the coarse clock; once a second per WOOF, one fstatat().
@@ -34,6 +44,7 @@
 #define HASH_SIZE (1U << HASH_BITS)
 #define CACHE_DEFAULT 4096U
 #define RECHECK_NS 1000000000ULL	/* by-name calls re-check a map after 1 s */
+static uint64_t recheck_ns = UINT64_MAX;	/* $WOOF_MAP_RECHECK_MS, read once */
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct woof_map *buckets[HASH_SIZE];
@@ -147,30 +158,21 @@ static void free_list(struct woof_map *m)
 	}
 }
 
-/* Find a fresh cached map (map_lock held); drops stale ones it meets. */
-static struct woof_map *lookup(struct woof_ns *ns, const char *name, uint32_t h,
-			       struct woof_map **dead)
+/*
+ * Find the cached map of @name (map_lock held). Whether it is stale is
+ * for the caller to look at, outside the lock (the header may fault).
+ */
+static struct woof_map *lookup(struct woof_ns *ns, const char *name, uint32_t h)
 {
-	struct woof_map *m, *next;
+	struct woof_map *m;
 
-	for (m = buckets[h & (HASH_SIZE - 1)]; m; m = next) {
-		next = m->hnext;
-		if (m->hash != h || m->ns != ns || strcmp(m->name, name))
-			continue;
-		if (map_stale(m)) {
-			unhash(m);
-			if (!m->refs) {
-				m->hnext = *dead;
-				*dead = m;
-			}
-			continue;
-		}
-		return m;
-	}
+	for (m = buckets[h & (HASH_SIZE - 1)]; m; m = m->hnext)
+		if (m->hash == h && m->ns == ns && !strcmp(m->name, name))
+			return m;
 	return NULL;
 }
 
-static uint64_t coarse_now(void)
+uint64_t map_coarse_now(void)
 {
 	struct timespec t;
 
@@ -178,15 +180,33 @@ static uint64_t coarse_now(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
-/* Is @m still the file called @name, whole? One fstatat(). */
-static bool still_there(const struct woof_map *m, const char *name)
+uint64_t map_recheck_interval(void)
+{
+	if (recheck_ns == UINT64_MAX) {
+		const char *e = getenv("WOOF_MAP_RECHECK_MS");
+		char *end;
+		unsigned long v = e && *e ? strtoul(e, &end, 10) : 0;
+
+		recheck_ns = e && *e && !*end && v <= 3600000UL ? (uint64_t)v * 1000000ULL
+							       : RECHECK_NS;
+	}
+	return recheck_ns;
+}
+
+/*
+ * Is @m still the file called @name, whole? One fstatat(). 0 yes, 1 no
+ * (another file or none: look again), -EIO: the same file, cut shorter
+ * than the mapping - reading it would raise SIGBUS.
+ */
+static int still_there(const struct woof_map *m, const char *name)
 {
 	struct stat st;
 
 	if (fstatat(m->ns->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return false;
-	return st.st_ino == m->ino && st.st_dev == m->dev && S_ISREG(st.st_mode) &&
-	       (uint64_t)st.st_size >= m->len;
+		return 1;
+	if (st.st_ino != m->ino || st.st_dev != m->dev || !S_ISREG(st.st_mode))
+		return 1;
+	return (uint64_t)st.st_size >= m->len ? 0 : -EIO;
 }
 
 struct woof_map *map_alloc(void)
@@ -210,11 +230,11 @@ struct woof_map *map_install(struct woof_ns *ns, const char *name, struct woof_m
 
 	m->ns = ns;
 	m->hash = h;
-	m->checked_ns = coarse_now();
+	m->checked_ns = map_coarse_now();
 	strcpy(m->name, name);
 
 	pthread_mutex_lock(&map_lock);
-	found = lookup(ns, name, h, &dead);
+	found = lookup(ns, name, h);
 	if (found && found->ino == m->ino && found->dev == m->dev) {
 		found->refs++;
 		pthread_mutex_unlock(&map_lock);
@@ -254,12 +274,12 @@ struct woof_map *map_install(struct woof_ns *ns, const char *name, struct woof_m
 int map_get(struct woof_ns *ns, const char *name, enum map_check check,
 	    struct woof_map **mp)
 {
-	struct woof_map *m, *dead = NULL;
+	struct woof_map *m;
 	uint32_t h = name_hash(ns, name);
 	int ret;
 
 	pthread_mutex_lock(&map_lock);
-	m = lookup(ns, name, h, &dead);
+	m = lookup(ns, name, h);
 	if (m) {
 		m->refs++;
 		if (lru.lru_next != m) {
@@ -268,21 +288,33 @@ int map_get(struct woof_ns *ns, const char *name, enum map_check check,
 		}
 	}
 	pthread_mutex_unlock(&map_lock);
-	free_list(dead);
 	if (m) {
-		uint64_t now = check == MAP_CHECK_NOW ? 0 : coarse_now();
+		uint64_t now = check == MAP_CHECK_NOW ? 0 : map_coarse_now();
 
-		if (check == MAP_CHECK_LAZY && now - m->checked_ns < RECHECK_NS) {
-			*mp = m;
-			return 0;
+		/* the file first: its header may be what was cut off */
+		if (check == MAP_CHECK_NOW || now - m->checked_ns >= map_recheck_interval()) {
+			ret = still_there(m, name);
+			if (ret) {
+				map_forget(m);	/* gone or cut short behind our back */
+				map_put(m);
+				if (ret < 0 && check == MAP_CHECK_LAZY)
+					return ret;	/* -EIO: cut short under a by-name call */
+				/* woof_open: look at the file afresh (-EBADMSG: no WOOF now) */
+				m = NULL;
+			} else {
+				m->checked_ns = now ? now : map_coarse_now();
+			}
 		}
-		if (still_there(m, name)) {
-			m->checked_ns = now ? now : coarse_now();
-			*mp = m;
-			return 0;
-		}
-		map_forget(m);		/* gone behind our back: look again */
+	}
+	if (m && map_stale(m)) {
+		/* re-created or removed through libwoof: the name leads elsewhere now */
+		map_forget(m);
 		map_put(m);
+		m = NULL;
+	}
+	if (m) {
+		*mp = m;
+		return 0;
 	}
 
 	/* miss: open and map outside the lock */
@@ -333,6 +365,26 @@ void map_forget_name(struct woof_ns *ns, const char *name)
 	for (m = buckets[h & (HASH_SIZE - 1)]; m; m = next) {
 		next = m->hnext;
 		if (m->hash != h || m->ns != ns || strcmp(m->name, name))
+			continue;
+		unhash(m);
+		if (!m->refs) {
+			m->hnext = dead;
+			dead = m;
+		}
+	}
+	pthread_mutex_unlock(&map_lock);
+	free_list(dead);
+}
+
+/* Forget every cached map of @ns (woof_ns_reset); unreferenced ones are unmapped. */
+void map_forget_ns(struct woof_ns *ns)
+{
+	struct woof_map *m, *next, *dead = NULL;
+
+	pthread_mutex_lock(&map_lock);
+	for (m = lru.lru_next; m != &lru; m = next) {
+		next = m->lru_next;
+		if (m->ns != ns)
 			continue;
 		unhash(m);
 		if (!m->refs) {

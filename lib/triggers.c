@@ -89,6 +89,31 @@ static int meta_dir(struct woof_ns *ns)
 	return 0;
 }
 
+/*
+ * Is the cached trigger log @m still .woof/triggers, whole? Looked at
+ * with one fstatat() at most every $WOOF_MAP_RECHECK_MS (1 s) - by
+ * then a put to a truncated log would have raised SIGBUS: 0 fine, -EIO
+ * cut short under us (the map stays: another thread may be in it), 1
+ * another file (a repair replaced it). Not in dispatcherd's use: it reads
+ * the log through woof_triggers_* and guards those accesses itself.
+ */
+static int triggers_recheck(struct woof_ns *ns, struct woof_map *m)
+{
+	uint64_t now = map_coarse_now();
+	struct stat st;
+
+	if (now - __atomic_load_n(&m->checked_ns, __ATOMIC_RELAXED) < map_recheck_interval())
+		return 0;
+	if (fstatat(ns->metafd, WOOF_TRIGGERS_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -EIO;	/* gone: puts with handlers cannot go on */
+	if (st.st_ino != m->ino || st.st_dev != m->dev)
+		return S_ISREG(st.st_mode) ? 1 : -EIO;
+	if ((uint64_t)st.st_size < m->len)
+		return -EIO;
+	__atomic_store_n(&m->checked_ns, now, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* The trigger log of @ns, opened (and created) once per process. */
 int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 {
@@ -103,10 +128,22 @@ int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 
 	m = __atomic_load_n(&ns->triggers, __ATOMIC_ACQUIRE);
 	if (m) {
-		*tlp = m;
-		return 0;
+		ret = triggers_recheck(ns, m);
+		if (ret <= 0) {
+			if (!ret)
+				*tlp = m;
+			return ret;
+		}
+		/* replaced (woofctl ns repair): map the new log below */
 	}
 	pthread_mutex_lock(&ns->owner_lock);
+	if (m && ns->triggers == m) {
+		/*
+		 * Other threads may still use the old mapping: it stays mapped
+		 * (a repaired trigger log is rare; the leak is one mapping).
+		 */
+		ns->triggers = NULL;
+	}
 	ret = meta_dir(ns);
 	if (!ret && !ns->triggers) {
 		m = map_alloc();
@@ -132,6 +169,7 @@ int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 				m->ns = ns;
 				strcpy(m->name, WOOF_NS_META_DIR "/" WOOF_TRIGGERS_FILE);
 				m->refs = 1;
+				m->checked_ns = map_coarse_now();
 				__atomic_store_n(&ns->triggers, m, __ATOMIC_RELEASE);
 			}
 		}
@@ -213,6 +251,31 @@ int woof_triggers_open(struct woof_ns *ns, struct woof_triggers **tp)
 	t->ns = ns;
 	*tp = t;
 	return 0;
+}
+
+void woof_ns_reset(struct woof_ns *ns)
+{
+	struct woof_map *tl;
+
+	if (!ns)
+		return;
+	map_forget_ns(ns);
+	tl = ns->triggers;
+	ns->triggers = NULL;
+	if (tl) {
+		munmap(tl->hdr, tl->len);
+		if (tl->fd >= 0)
+			close(tl->fd);
+		free(tl);
+	}
+	/*
+	 * The owner table and token (engine-user.c), as in a child after
+	 * fork(): closing the table's descriptor drops the OFD lock that
+	 * named this process alive, so an append lock it held in one of
+	 * @ns's WOOFs is a dead holder's, taken over and repaired by the next
+	 * appender. The owner mutex is made anew: a fault may have left it held.
+	 */
+	owners_atfork_child(ns);
 }
 
 void woof_triggers_close(struct woof_triggers *t)

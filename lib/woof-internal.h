@@ -136,6 +136,10 @@ WOOF_HIDDEN struct woof_map *map_install(struct woof_ns *ns, const char *name,
 WOOF_HIDDEN void map_put(struct woof_map *m);
 WOOF_HIDDEN void map_forget(struct woof_map *m);
 WOOF_HIDDEN void map_forget_name(struct woof_ns *ns, const char *name);
+WOOF_HIDDEN void map_forget_ns(struct woof_ns *ns);
+/* CLOCK_MONOTONIC_COARSE in ns; how long a by-name call trusts a checked map */
+WOOF_HIDDEN uint64_t map_coarse_now(void);
+WOOF_HIDDEN uint64_t map_recheck_interval(void);
 WOOF_HIDDEN int map_sync_ns(struct woof_ns *ns);
 WOOF_HIDDEN int map_validate_header(const struct woof_header *h, uint64_t file_size);
 WOOF_HIDDEN void map_atfork_prepare(void);

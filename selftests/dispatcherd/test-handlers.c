@@ -17,6 +17,9 @@
  *   hog      touches 512 MiB (memory_max)
  *   forker   forks 64 children that live 2 s; returns -1 if a fork failed
  *            (pids_max)
+ *   hostile  reads "PATH SIZE" from the file hostile-target in its namespace,
+ *            removes that file and truncates PATH (below the namespace) to
+ *            SIZE bytes, then exits 0; without the file it does nothing
  *   spare    prints how long its process has lived (age_ms: a program
  *            started ahead of its call is older than the put) and what it
  *            got: its call's variables, the element's size on fd 3, el->n
@@ -43,6 +46,7 @@ int rec_b(WOOF *wf, unsigned long seq_no, void *ptr);
 int hog(WOOF *wf, unsigned long seq_no, void *ptr);
 int forker(WOOF *wf, unsigned long seq_no, void *ptr);
 int spare(WOOF *wf, unsigned long seq_no, void *ptr);
+int hostile(WOOF *wf, unsigned long seq_no, void *ptr);
 
 int rec(WOOF *wf, unsigned long seq_no, void *ptr)
 {
@@ -73,6 +77,36 @@ int rec(WOOF *wf, unsigned long seq_no, void *ptr)
 	snprintf(r.woof, sizeof(r.woof), "%.95s", wf->shared->filename);
 	if (WooFInvalid(WooFPut(TEST_RESULTS, NULL, &r)))
 		return -1;
+	return 0;
+}
+
+int hostile(WOOF *wf, unsigned long seq_no, void *ptr)
+{
+	const char *dir = getenv("WOOFC_DIR");
+	char path[4096], rel[1024];
+	long long size;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/hostile-target", dir ? dir : ".");
+	(void)wf;
+	(void)seq_no;
+	(void)ptr;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;	/* a redelivery: done already */
+	if (fscanf(f, "%1023s %lld", rel, &size) != 2) {
+		fclose(f);
+		fprintf(stderr, "hostile: bad %s\n", path);
+		return -1;
+	}
+	fclose(f);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", rel);
+	if (truncate(path, (off_t)size) < 0) {
+		perror("hostile: truncate");
+		return -1;
+	}
+	printf("hostile: truncated %s to %lld bytes\n", rel, size);
 	return 0;
 }
 

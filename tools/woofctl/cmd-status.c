@@ -170,6 +170,12 @@ static int parse_line(struct status_file *s, char *line, bool *in_not_enforced)
 		return 0;
 	}
 	*in_not_enforced = false;
+	if (!strcmp(key, "fence_reason")) {
+		/* free text to the end of the line */
+		free(s->fence_reason);
+		s->fence_reason = strdup(rest);
+		return s->fence_reason ? 0 : -ENOMEM;
+	}
 	for (t = strtok_r(rest, " ", &save); t && ntok < MAX_TOK; t = strtok_r(NULL, " ", &save))
 		tok[ntok++] = t;
 
@@ -183,6 +189,11 @@ static int parse_line(struct status_file *s, char *line, bool *in_not_enforced)
 	} else if (!strcmp(key, "state")) {
 		free(s->state);
 		s->state = strdup(ntok ? tok[0] : "");
+	} else if (!strcmp(key, "fenced_ns")) {
+		s->fenced_ns = to_u64(ntok ? tok[0] : NULL);
+	} else if (!strcmp(key, "fence_calls")) {
+		free(s->fence_calls);
+		s->fence_calls = strdup(ntok ? tok[0] : "");
 	} else if (!strcmp(key, "started_ns")) {
 		s->started_ns = to_u64(ntok ? tok[0] : NULL);
 	} else if (!strcmp(key, "updated_ns")) {
@@ -347,6 +358,8 @@ void status_free(struct status_file *s)
 	free(s->calls);
 	free(s->namespace);
 	free(s->state);
+	free(s->fence_reason);
+	free(s->fence_calls);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -354,6 +367,7 @@ void status_free(struct status_file *s)
 
 struct tlog {
 	bool present;
+	int err;		/* it is there but cannot be read (damaged), or 0 */
 	uint64_t latest, done_floor, history;
 };
 
@@ -457,7 +471,9 @@ static void status_human(const char *nspath, const struct daemon_probe *dp,
 		printf("dispatcherd:   not running (last served by pid %ld)\n", dp->pid);
 	else
 		printf("dispatcherd:   not running\n");
-	if (tl->present)
+	if (tl->err)
+		printf("trigger log:   cannot be read: %s\n", woof_strerror(tl->err));
+	else if (tl->present)
 		printf("trigger log:   latest %" PRIu64 ", done_floor %" PRIu64 ", backlog %" PRIu64
 		       " (unfinished)\n", tl->latest, tl->done_floor,
 		       tl->latest - (tl->done_floor < tl->latest ? tl->done_floor : tl->latest));
@@ -473,6 +489,16 @@ static void status_human(const char *nspath, const struct daemon_probe *dp,
 	if (s->updated_ns && now > s->updated_ns)
 		printf(" (%s ago)", fmt_duration(now - s->updated_ns, b, sizeof(b)));
 	printf(", by pid %" PRIu64 "%s\n", s->pid, s->complete ? "" : ", INCOMPLETE");
+	if (s->state && !strcmp(s->state, "fenced")) {
+		printf("FENCED:        since %s: %s\n", fmt_time_local(s->fenced_ns, a, sizeof(a)),
+		       s->fence_reason ? s->fence_reason : "?");
+		printf("               dispatcherd takes none of its triggers (its other namespaces "
+		       "go on); its calls %s\n", s->fence_calls && !strcmp(s->fence_calls, "ended") ?
+		       "were ended and its cgroup removed" : "are being ended");
+		printf("repair:        woofctl ns repair %s   (then dispatcherd picks it up again)\n",
+		       nspath);
+		return;
+	}
 	if (!dp->running)
 		printf("               (from the last dispatcherd: %s)\n",
 		       s->state && strcmp(s->state, "stopped") ?
@@ -581,6 +607,11 @@ static void status_json(struct woofctl *ctx, const char *nspath, const struct da
 	json_key(j, "trigger_log");
 	json_obj_open(j);
 	json_kv_bool(j, "present", tl->present);
+	json_key(j, "error");
+	if (tl->err)
+		json_str(j, woof_strerror(tl->err));
+	else
+		json_null(j);
 	json_kv_u64(j, "latest", tl->latest);
 	json_kv_u64(j, "done_floor", tl->done_floor);
 	json_kv_u64(j, "backlog", tl->latest > tl->done_floor ? tl->latest - tl->done_floor : 0);
@@ -599,6 +630,16 @@ static void status_json(struct woofctl *ctx, const char *nspath, const struct da
 	json_kv_u64(j, "pid", s->pid);
 	json_kv_str(j, "namespace", s->namespace);
 	json_kv_str(j, "state", s->state);
+	json_key(j, "fence");
+	if (s->fence_reason) {
+		json_obj_open(j);
+		json_kv_str(j, "reason", s->fence_reason);
+		json_kv_time(j, "since", s->fenced_ns);
+		json_kv_str(j, "calls", s->fence_calls ? s->fence_calls : "");
+		json_obj_close(j);
+	} else {
+		json_null(j);
+	}
 	json_kv_time(j, "started", s->started_ns);
 	json_kv_time(j, "updated", s->updated_ns);
 	json_kv_u64(j, "max_concurrent", s->max_concurrent);
@@ -721,8 +762,10 @@ int cmd_status(struct woofctl *ctx, int argc, char **argv)
 		ret = fail_sys(err, "status: %s/" WOOF_NS_META_DIR "/" WOOF_DISPATCHERD_LOCK,
 			       woof_ns_path(ns));
 	err = tlog_read(ns, &tl);
-	if (err)
+	if (err) {
 		ret = fail(err, "status: the trigger log of %s", woof_ns_path(ns));
+		tl.err = err;
+	}
 	err = status_read(ns, &s);
 	if (!err)
 		have_status = true;

@@ -34,6 +34,19 @@ static const struct woofctl_cmd commands[] = {
 	  "Creates DIR (one level) if it does not exist and its .woof/ bookkeeping\n"
 	  "directory. Running it on a namespace again changes nothing.\n" },
 
+	{ "ns", "repair", cmd_ns_repair, "DIR [--handler WOOF=HANDLER]...",
+	  "bring back a namespace dispatcherd fenced (its files were damaged)",
+	  "  --handler WOOF=HANDLER  elements of WOOF still waiting for a handler whose\n"
+	  "                          trigger entry was lost run HANDLER (else they are\n"
+	  "                          released: puts may overwrite them, nothing runs)\n"
+	  "Extends WOOFs and .woof/calls, .woof/log cut short (the elements that\n"
+	  "survived are kept), rebuilds a damaged trigger log at the same numbers\n"
+	  "from its surviving entries, .woof/recovery (what dispatcherd had read\n"
+	  "when it fenced the namespace) and started calls without a final record\n"
+	  "in .woof/calls, then sends the fenced dispatcherd SIGHUP so it serves\n"
+	  "the namespace again. Refused while a dispatcherd serves the namespace\n"
+	  "without having fenced it. See dispatcherd(8), \"Fenced namespaces\".\n" },
+
 	{ "ns", "mount", cmd_ns_mount, "DIR NAME [--mode MODE] [--owner USER] [--group GROUP]",
 	  "serve the namespace DIR through woof.ko as /dev/woof/NAME",
 	  "  --mode MODE    permission bits of /dev/woof/NAME, octal (default 0600)\n"

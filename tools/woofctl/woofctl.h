@@ -201,6 +201,7 @@ void woofref_release(struct woofref *ref);
 
 int cmd_version(struct woofctl *ctx, int argc, char **argv);
 int cmd_ns_init(struct woofctl *ctx, int argc, char **argv);
+int cmd_ns_repair(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_create(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_ls(struct woofctl *ctx, int argc, char **argv);
 int cmd_woof_stat(struct woofctl *ctx, int argc, char **argv);
@@ -336,6 +337,9 @@ struct status_file {
 	bool complete;			/* it ends with "end" */
 	uint64_t pid;
 	char *namespace, *state;
+	char *fence_reason;		/* state fenced: why (the daemon's words), else NULL */
+	char *fence_calls;		/* "ending" or "ended" */
+	uint64_t fenced_ns;
 	uint64_t started_ns, updated_ns;
 	uint64_t max_concurrent, running, queued, retrying, timeout_ms;
 	bool have_triggers;

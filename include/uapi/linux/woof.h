@@ -315,10 +315,15 @@ struct woof_log_chunk {
  *   spool/<trigger>   the claimed copy of a running call's element, so a
  *                     call that started before a crash can run again even
  *                     when its slot has been overwritten since
+ *   recovery          text: the unfinished triggers dispatcherd had read
+ *                     when it fenced the namespace (a fault on one of its
+ *                     files); `woofctl ns repair` puts them back into the
+ *                     trigger log (Documentation/dispatcherd.md)
  */
 #define WOOF_DISPATCHERD_LOCK	"dispatcherd.lock"
 #define WOOF_STATUS_FILE	"status"
 #define WOOF_SPOOL_DIR		"spool"
+#define WOOF_RECOVERY_FILE	"recovery"
 
 /* ---- kernel interface: /dev/woof (woof.ko) ------------------------------ */
 
