@@ -664,6 +664,13 @@ struct file *woof_open_existing(struct woof_nsdev *ns, const struct path *dir,
 		ret = woof_file_read(f, 0, h, sizeof(*h));
 	if (!ret)
 		ret = woof_check_header(h, i_size_read(file_inode(f)));
+	/*
+	 * A WOOF with another hard link is never served: its other name may be
+	 * in another namespace (one file, two sequences), or be a file of a
+	 * user who could not write it through this namespace's credentials.
+	 */
+	if (!ret && file_inode(f)->i_nlink > 1)
+		ret = -EMLINK;
 	if (ret) {
 		fput(f);
 		return ERR_PTR(ret);
@@ -922,6 +929,11 @@ struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 				fput(old);
 				f = ERR_PTR(-EEXIST);
 			}
+			goto done;
+		} else if (kwoof_served_elsewhere(ns, file_inode(old))) {
+			/* RESET of a file another namespace serves: not ours to replace */
+			fput(old);
+			f = ERR_PTR(-EBUSY);
 			goto done;
 		}
 

@@ -304,6 +304,12 @@ static long woof_ioc_remove(struct woof_nsdev *ns, struct file *file, void __use
 			ret = PTR_ERR(f);
 			break;
 		}
+		if (kwoof_served_elsewhere(ns, file_inode(f))) {
+			/* renamed here from a namespace that still serves it */
+			fput(f);
+			ret = -EBUSY;
+			break;
+		}
 		ret = woof_unlink_file(ns, &ns->dir, a.name, f);
 		if (!ret) {
 			w = ns_find(ns, file_inode(f));

@@ -28,7 +28,8 @@ passed=0 failed=0 failures=()
 . "$(dirname "$0")/lib-kmod.sh" || exit 1
 
 kt_need_guest
-for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl bench-kmod; do
+for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl test-inode \
+	bench-kmod; do
 	[ -x "$bin/$t" ] || { say "missing test program $bin/$t"; exit 1; }
 done
 
@@ -62,7 +63,7 @@ pass "insmod: /dev/woof/control is $(stat -c '%A %t:%T' /dev/woof/control)"
 # ---- 2. the tests on tmpfs and on ext4
 mkdir -p "$work/tmpfs"
 mount -t tmpfs -o size=256M tmpfs "$work/tmpfs" || fail "mount tmpfs"
-for t in test-append test-ioctl test-triggers test-concurrent test-genl; do
+for t in test-append test-ioctl test-triggers test-concurrent test-genl test-inode; do
 	WOOF_KT_DIR=$work/tmpfs run "$t"
 done
 
@@ -103,7 +104,7 @@ if modprobe -q ext4 && modprobe -q loop && command -v mkfs.ext4 >/dev/null; then
 	mkext4 ext4k1 1024 && ext4k1=$work/ext4k1
 fi
 if [ -n "$ext4" ]; then
-	for t in test-append test-ioctl test-triggers; do
+	for t in test-append test-ioctl test-triggers test-inode; do
 		WOOF_KT_DIR=$ext4 run "$t"
 	done
 	(while :; do sync; sleep 0.05; done) &
