@@ -15,7 +15,9 @@
  *                      is served; every WOOF fd holds one.
  *
  * Locks, outermost first:
- *   woof_global_lock   the namespace list, mount and unmount
+ *   woof_global_lock   the namespace list, mount and unmount (never held
+ *                      across file I/O of a mount: a file system that
+ *                      hangs or BUGs there must not take every namespace)
  *   ns->lock           the namespace's kwoof table, create/open/remove
  *   kwoof->lock (WOOF) appends, claims and repair of that WOOF
  *   kwoof->lock (log)  the trigger log; taken inside a WOOF's lock
@@ -406,6 +408,7 @@ struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 int woof_unlink_file(struct woof_nsdev *ns, const struct path *dir,
 		     const char *name, struct file *expect);
 int woof_mkdir_meta(struct woof_nsdev *ns);
+int woof_dir_supported(const struct path *dir);
 bool woof_owner_alive(struct woof_nsdev *ns, u64 token);
 
 /* ---- woof-engine.c: serving WOOFs ---- */
