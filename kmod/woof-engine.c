@@ -823,7 +823,11 @@ static int woof_wf_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* A read-only view of the backing file: the mapping is the file's own. */
+/*
+ * A read-only, never executable view of the backing file: the mapping is
+ * the file's own. Elements are data that whoever can append wrote: no
+ * PROT_EXEC (-EPERM, as on a noexec mount), and no mprotect() to it later.
+ */
 static int woof_wf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct woof_wfile *wf = file->private_data;
@@ -831,9 +835,11 @@ static int woof_wf_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (!backing->f_op->mmap)
 		return -ENODEV;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vma->vm_flags &= ~(VM_MAYWRITE | VM_MAYEXEC);
 	vma_set_file(vma, backing);
 	return call_mmap(backing, vma);
 }
