@@ -14,7 +14,8 @@
  *     go on (1..8, the file says 8); after A is unmounted B serves it and
  *     goes on at 9;
  *   - a trigger log (.woof) renamed from a mounted namespace into another
- *     directory: NS_MOUNT of that directory is EBUSY.
+ *     directory: NS_MOUNT of that directory is EBUSY; hard-linked into
+ *     one: EMLINK.
  * Both namespaces are below $WOOF_KT_DIR (one file system).
  */
 #ifndef _GNU_SOURCE
@@ -225,6 +226,17 @@ static void test_log_rename(struct kt_ns *a)
 	KT_ERR(kt_mount(a->ctl, "kt-inode-log", dir, 0600, 0, 0), EBUSY,
 	       "NS_MOUNT of that directory: EBUSY (its trigger log is A's)");
 	KT_ZERO(rename(to, from), "... renamed back");
+
+	/* a trigger log with a second link: refused, the first name goes on */
+	snprintf(to, sizeof(to), "%s/" WOOF_NS_META_DIR, dir);
+	if (mkdir(to, 0755) < 0)
+		kt_die("mkdir");
+	path_of(from, sizeof(from), a, WOOF_NS_META_DIR "/" WOOF_TRIGGERS_FILE);
+	snprintf(to, sizeof(to), "%s/" WOOF_NS_META_DIR "/" WOOF_TRIGGERS_FILE, dir);
+	KT_ZERO(link(from, to), "hard link A's trigger log into another directory's .woof");
+	KT_ERR(kt_mount(a->ctl, "kt-inode-log", dir, 0600, 0, 0), EMLINK,
+	       "NS_MOUNT of that directory: EMLINK");
+	KT_ZERO(unlink(to), "... link removed");
 }
 
 int main(void)
