@@ -6,10 +6,11 @@
  * Every WOOF is an ordinary file in the namespace directory, in the format
  * of include/uapi/linux/woof.h, and user-space readers map the very same
  * page-cache pages. So the kernel writes through the page cache, never
- * around it, and in a way every filesystem accepts: a page that is already
- * dirty (and not under writeback) is written in place under its page lock,
- * exactly what a store through a writable shared mapping does; any other
- * page goes through the filesystem's ->write_begin/->write_end, as
+ * around it, in ways the file systems it serves (woof_fs_tested: tmpfs
+ * and ext4, nothing else) accept and are tested with: a page that is
+ * already dirty (and not under writeback) is written in place under its
+ * page lock, exactly what a store through a writable shared mapping does;
+ * any other page goes through the filesystem's ->write_begin/->write_end, as
  * write(2) does (with i_rwsem and freeze protection), so blocks are
  * reserved and the page is dirtied by the filesystem itself; i_rwsem is
  * taken only when that slow path is needed. The 8-byte words readers synchronise
