@@ -38,6 +38,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/delay.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
@@ -645,10 +646,76 @@ out:
 	return ret;
 }
 
+/*
+ * The inodes the module serves, each by exactly one kwoof, whichever
+ * namespace and path it was reached through (a file renamed from one
+ * namespace directory into another while served, or a trigger log renamed
+ * into a namespace as a WOOF): two kwoofs of one file would each keep its
+ * own sequence and hand out the same numbers twice.
+ */
+static DEFINE_SPINLOCK(woof_served_lock);
+static DEFINE_HASHTABLE(woof_served, 10);
+
+static struct kwoof *kw_served_find(const struct inode *inode)
+{
+	struct kwoof *w;
+
+	lockdep_assert_held(&woof_served_lock);
+	hash_for_each_possible(woof_served, w, snode, (unsigned long)inode)
+		if (file_inode(w->file) == inode)
+			return w;
+	return NULL;
+}
+
+/* Make @w its inode's server: -EBUSY if another kwoof serves it. */
+static int kw_register(struct kwoof *w)
+{
+	struct inode *inode = file_inode(w->file);
+	int ret = 0;
+
+	spin_lock(&woof_served_lock);
+	if (kw_served_find(inode)) {
+		ret = -EBUSY;
+	} else {
+		hash_add(woof_served, &w->snode, (unsigned long)inode);
+		w->registered = true;
+	}
+	spin_unlock(&woof_served_lock);
+	return ret;
+}
+
+static void kw_unregister(struct kwoof *w)
+{
+	spin_lock(&woof_served_lock);
+	if (w->registered) {
+		hash_del(&w->snode);
+		w->registered = false;
+	}
+	spin_unlock(&woof_served_lock);
+}
+
+/*
+ * Is @inode served, other than as a WOOF of @ns's own table (by another
+ * namespace, or as a trigger log)? Then @ns must neither serve, replace
+ * nor remove it.
+ */
+bool kwoof_served_elsewhere(const struct woof_nsdev *ns, const struct inode *inode)
+{
+	struct kwoof *w;
+	bool ret;
+
+	spin_lock(&woof_served_lock);
+	w = kw_served_find(inode);
+	ret = w && (w->ns != ns || w->is_log);
+	spin_unlock(&woof_served_lock);
+	return ret;
+}
+
 static void kwoof_release(struct kref *ref)
 {
 	struct kwoof *w = container_of(ref, struct kwoof, ref);
 
+	kw_unregister(w);
 	woof_wctx_release(&w->wc);
 	fput(w->file);
 	kvfree(w->bounce);
@@ -708,9 +775,12 @@ struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
 	}
 	w->bounce2 = (u8 *)w->bounce + b;
 
-	ret = kw_take_over(w);
+	/* one server per file, before anything is written to it */
+	ret = kw_register(w);
+	if (!ret)
+		ret = kw_take_over(w);
 	if (ret) {
-		kwoof_put(w);
+		kwoof_put(w);	/* unregisters */
 		return ERR_PTR(ret);
 	}
 	return w;
@@ -727,6 +797,8 @@ void kwoof_retire(struct kwoof *w, u32 set, bool dead)
 	mutex_lock(&w->lock);
 	if (!w->dead)
 		woof_file_mark(w->file, set, WOOF_STATE_KERNEL);
+	/* after the mark: whoever serves the file next sets WOOF_STATE_KERNEL again */
+	kw_unregister(w);
 	woof_wctx_release(&w->wc);	/* no more writes: pin no pages */
 	if (dead)
 		WRITE_ONCE(w->dead, true);
@@ -751,7 +823,11 @@ static int woof_wf_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* A read-only view of the backing file: the mapping is the file's own. */
+/*
+ * A read-only, never executable view of the backing file: the mapping is
+ * the file's own. Elements are data that whoever can append wrote: no
+ * PROT_EXEC (-EPERM, as on a noexec mount), and no mprotect() to it later.
+ */
 static int woof_wf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct woof_wfile *wf = file->private_data;
@@ -759,9 +835,11 @@ static int woof_wf_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	if (!backing->f_op->mmap)
 		return -ENODEV;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vma->vm_flags &= ~(VM_MAYWRITE | VM_MAYEXEC);
 	vma_set_file(vma, backing);
 	return call_mmap(backing, vma);
 }

@@ -15,12 +15,21 @@
  *                      is served; every WOOF fd holds one.
  *
  * Locks, outermost first:
- *   woof_global_lock   the namespace list, mount and unmount
+ *   woof_global_lock   the namespace list, mount and unmount (never held
+ *                      across file I/O of a mount: a file system that
+ *                      hangs or BUGs there must not take every namespace)
  *   ns->lock           the namespace's kwoof table, create/open/remove
  *   kwoof->lock (WOOF) appends, claims and repair of that WOOF
  *   kwoof->lock (log)  the trigger log; taken inside a WOOF's lock
  *   ns->tlock          the trigger delivery cursor
  *   i_rwsem of the backing file, only around ->write_begin/->write_end
+ *   woof_served_lock   the table of served inodes (a spinlock, innermost)
+ *
+ * A file (an inode) is served by at most one kwoof in the whole module
+ * (woof_served): every path to it shares one sequence. A second
+ * namespace's OPEN, CREATE or REMOVE of an inode another one serves is
+ * -EBUSY; a WOOF file with more than one hard link is never served
+ * (-EMLINK), see Documentation/userspace-api.md.
  * Nothing faults in user memory while holding a page lock.
  */
 #ifndef WOOF_INT_H
@@ -88,6 +97,8 @@ struct kwoof {
 	struct file *file;		/* the backing file, O_RDWR */
 	struct hlist_node node;		/* ns->woofs, under ns->lock */
 	bool listed;			/* in ns->woofs (holds a reference) */
+	struct hlist_node snode;	/* woof_served (woof-engine.c) */
+	bool registered;		/* in woof_served: the inode's one server */
 	bool is_log;			/* the namespace's trigger log */
 
 	struct mutex lock;		/* appends, claims, repair */
@@ -397,11 +408,13 @@ struct file *woof_create_file(struct woof_nsdev *ns, const struct path *dir,
 int woof_unlink_file(struct woof_nsdev *ns, const struct path *dir,
 		     const char *name, struct file *expect);
 int woof_mkdir_meta(struct woof_nsdev *ns);
+int woof_dir_supported(const struct path *dir);
 bool woof_owner_alive(struct woof_nsdev *ns, u64 token);
 
 /* ---- woof-engine.c: serving WOOFs ---- */
 struct kwoof *kwoof_serve(struct woof_nsdev *ns, struct file *f,
 			  const struct woof_header *h, const char *name, bool is_log);
+bool kwoof_served_elsewhere(const struct woof_nsdev *ns, const struct inode *inode);
 void kwoof_put(struct kwoof *w);
 void kwoof_retire(struct kwoof *w, u32 set, bool dead);
 int kwoof_append(struct kwoof *w, const void __user *el, u64 count,

@@ -304,6 +304,12 @@ static long woof_ioc_remove(struct woof_nsdev *ns, struct file *file, void __use
 			ret = PTR_ERR(f);
 			break;
 		}
+		if (kwoof_served_elsewhere(ns, file_inode(f))) {
+			/* renamed here from a namespace that still serves it */
+			fput(f);
+			ret = -EBUSY;
+			break;
+		}
 		ret = woof_unlink_file(ns, &ns->dir, a.name, f);
 		if (!ret) {
 			w = ns_find(ns, file_inode(f));
@@ -517,10 +523,35 @@ static struct woof_nsdev *ns_lookup(const char *name)
 	return NULL;
 }
 
+/*
+ * May @ns be added: its name free, its directory not mounted under another
+ * name? woof_global_lock held.
+ */
+static int ns_mount_check(struct woof_nsdev *ns)
+{
+	struct woof_nsdev *other;
+
+	lockdep_assert_held(&woof_global_lock);
+	if (ns_lookup(ns->name))
+		return -EEXIST;
+	list_for_each_entry(other, &woof_namespaces, node)
+		if (d_inode(other->dir.dentry) == d_inode(ns->dir.dentry))
+			return -EBUSY;	/* that directory is mounted already */
+	return 0;
+}
+
+/*
+ * NS_MOUNT. The checks that touch no file come first (a refused mount
+ * leaves the directory as it was); .woof/ and the trigger log are set up
+ * without woof_global_lock, so a file system that hangs or fails there
+ * holds up this mount only; then, under the lock, the checks again (a
+ * racing mount of the same name may have won; one of the same directory
+ * finds the trigger log served, -EBUSY) and the device.
+ */
 static long woof_ioc_ns_mount(void __user *arg)
 {
 	struct woof_ns_mount a;
-	struct woof_nsdev *ns, *other;
+	struct woof_nsdev *ns;
 	struct file *dirf;
 	int minor;
 	long ret;
@@ -573,40 +604,41 @@ static long woof_ioc_ns_mount(void __user *arg)
 	path_get(&ns->dir);
 	fput(dirf);
 	ns->cred = get_current_cred();
+	/* -EOPNOTSUPP (not a tested file system), -EROFS */
+	ret = woof_dir_supported(&ns->dir);
+	if (ret)
+		goto put;
 	ret = inode_permission(mnt_user_ns(ns->dir.mnt), d_inode(ns->dir.dentry),
 			       MAY_WRITE | MAY_EXEC);
 	if (ret)
 		goto put;
 
 	mutex_lock(&woof_global_lock);
-	if (ns_lookup(a.name)) {
-		ret = -EEXIST;
+	ret = ns_mount_check(ns);
+	mutex_unlock(&woof_global_lock);
+	if (ret)
+		goto put;
+	ret = woof_triggers_init(ns);
+	if (ret)
+		goto put;
+
+	mutex_lock(&woof_global_lock);
+	ret = ns_mount_check(ns);
+	if (ret)
 		goto unlock;
-	}
-	list_for_each_entry(other, &woof_namespaces, node) {
-		if (d_inode(other->dir.dentry) == d_inode(ns->dir.dentry)) {
-			ret = -EBUSY;	/* that directory is mounted already */
-			goto unlock;
-		}
-	}
 	minor = ida_alloc_max(&woof_minors, WOOF_NS_MAX - 1, GFP_KERNEL);
 	if (minor < 0) {
-		ret = minor == -ENOSPC ? -ENOSPC : minor;
+		ret = minor;
 		goto unlock;
 	}
 	ns->dev.devt = MKDEV(MAJOR(woof_devt), minor);
 	ret = dev_set_name(&ns->dev, "%s", ns->name);
-	if (!ret)
-		ret = woof_triggers_init(ns);
-	if (ret) {
-		ida_free(&woof_minors, minor);
-		goto unlock;
+	if (!ret) {
+		cdev_init(&ns->cdev, &woof_ns_fops);
+		ns->cdev.owner = THIS_MODULE;
+		ret = cdev_device_add(&ns->cdev, &ns->dev);
 	}
-	cdev_init(&ns->cdev, &woof_ns_fops);
-	ns->cdev.owner = THIS_MODULE;
-	ret = cdev_device_add(&ns->cdev, &ns->dev);
 	if (ret) {
-		kwoof_retire(ns->log, 0, true);
 		ida_free(&woof_minors, minor);
 		goto unlock;
 	}
@@ -620,6 +652,8 @@ static long woof_ioc_ns_mount(void __user *arg)
 	return woof_copy_out(arg, &a, sizeof(a));
 unlock:
 	mutex_unlock(&woof_global_lock);
+	/* the log was served: clear WOOF_STATE_KERNEL in it, release its inode */
+	kwoof_retire(ns->log, 0, true);
 put:
 	put_device(&ns->dev);
 	return ret;

@@ -702,6 +702,93 @@ static void test_woof_fd(int nsfd)
 #undef APPEND_FAILS
 }
 
+/*
+ * After REMOVE (userspace-api.md, "WOOF fds"): what was appended stays
+ * readable, so WAIT for a seq below the latest returns 0 with latest,
+ * read() returns the latest once, and poll() reports EPOLLIN with
+ * EPOLLERR|EPOLLHUP while the fd's mark is below the latest; anything that
+ * would have to wait for more is ESTALE, and poll() says ERR|HUP alone.
+ */
+static void test_after_remove(int nsfd)
+{
+	struct pollfd p[2];
+	struct woof_remove r;
+	struct woof_wait w;
+	struct woof_open o;
+	struct kt_map m;
+	uint64_t el = 5, seq = 0, val = 0, got = 0, buf = 0;
+	int early, late, fd, i;
+
+	fd = kt_create(nsfd, "gone", 8, 4, WOOF_CREATE_F_EXCL, 0, &o);
+	KT_OK(fd >= 0, "CREATE gone");
+	early = kt_open(nsfd, "gone", WOOF_OPEN_RDONLY, NULL);	/* mark 0 */
+	for (i = 0; i < 3; i++)
+		kt_append(fd, &el, 8, NULL, 0, &seq);
+	late = kt_open(nsfd, "gone", WOOF_OPEN_RDONLY, NULL);	/* mark 3 */
+	KT_OK(early >= 0 && late >= 0 && seq == 3, "3 appends, fds opened before and after");
+	KT_ZERO(kt_map(fd, o.file_size, &m), "mmap gone");
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	snprintf(r.name, sizeof(r.name), "gone");
+	KT_ZERO(ioctl(nsfd, WOOF_IOC_REMOVE, &r), "REMOVE gone");
+
+	p[0].fd = early;
+	p[1].fd = late;
+	p[0].events = p[1].events = POLLIN;
+	KT_OK(poll(p, 2, 0) == 2, "poll after REMOVE: both fds ready");
+	KT_OK(p[0].revents == (POLLIN | POLLERR | POLLHUP),
+	      "... mark below latest: POLLIN|POLLERR|POLLHUP (revents %#x)", p[0].revents);
+	KT_OK(p[1].revents == (POLLERR | POLLHUP),
+	      "... mark at latest: POLLERR|POLLHUP, no POLLIN (revents %#x)", p[1].revents);
+	KT_OK(read(early, &buf, sizeof(buf)) == 8 && buf == 3, "read() after REMOVE: latest 3 once");
+	KT_ERR(read(early, &buf, sizeof(buf)), ESTALE, "... then ESTALE");
+
+	kt_poison(&w, sizeof(w));
+	w.size = sizeof(w);
+	w.flags = 0;
+	w.seq = 1;
+	w.timeout_ns = -1;
+	w.reserved[0] = w.reserved[1] = 0;
+	KT_ZERO(ioctl(fd, WOOF_IOC_WAIT, &w), "WAIT seq 1 after REMOVE: 0 (2 and 3 are there)");
+	KT_OK(w.latest == 3, "... latest 3");
+	w.seq = 3;
+	KT_ERR(ioctl(fd, WOOF_IOC_WAIT, &w), ESTALE, "WAIT seq 3 (no limit) after REMOVE: ESTALE");
+	KT_ERR(kt_append(fd, &el, 8, NULL, 0, &seq), ESTALE, "APPEND after REMOVE: ESTALE");
+	KT_OK(kt_read(&m, 2, &val, &got) == 0 && got == 2 && val == 5,
+	      "element 2 still readable from the mapping");
+	munmap((void *)m.h, m.len);
+	close(late);
+	close(early);
+	close(fd);
+}
+
+/* Mappings of a WOOF fd are never writable and never executable. */
+static void test_mmap_prot(int nsfd)
+{
+	struct woof_open o;
+	void *p;
+	int fd;
+
+	fd = kt_create(nsfd, "prot", 8, 4, 0, 0, &o);
+	KT_OK(fd >= 0, "CREATE prot");
+	KT_OK(mmap(NULL, o.file_size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == EPERM, "mmap PROT_READ|PROT_EXEC, MAP_SHARED: EPERM");
+	KT_OK(mmap(NULL, o.file_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
+	      errno == EPERM, "mmap PROT_READ|PROT_EXEC, MAP_PRIVATE: EPERM");
+	KT_OK(mmap(NULL, o.file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == EACCES, "mmap PROT_WRITE, MAP_SHARED: EACCES");
+	p = mmap(NULL, o.file_size, PROT_READ, MAP_SHARED, fd, 0);
+	KT_OK(p != MAP_FAILED, "mmap PROT_READ");
+	if (p != MAP_FAILED) {
+		KT_ERR(mprotect(p, o.file_size, PROT_READ | PROT_EXEC), EACCES,
+		       "mprotect to PROT_EXEC later: EACCES");
+		KT_ERR(mprotect(p, o.file_size, PROT_READ | PROT_WRITE), EACCES,
+		       "mprotect to PROT_WRITE later: EACCES");
+		munmap(p, o.file_size);
+	}
+	close(fd);
+}
+
 /* After a detaching unmount, open fds fail with ENODEV; the mapping stays. */
 static void test_detach(void)
 {
@@ -863,6 +950,8 @@ int main(void)
 	test_triggers_errors(nsfd, ronsfd);
 	test_ns_stat(nsfd, ronsfd);
 	test_woof_fd(nsfd);
+	test_after_remove(nsfd);
+	test_mmap_prot(nsfd);
 	close(ronsfd);
 	close(nsfd);
 	test_detach();

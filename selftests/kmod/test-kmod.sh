@@ -4,7 +4,10 @@
 # test VM (selftests/vm/run-vm.sh); it builds nothing. In order:
 #   1. insmod; /dev/woof/control appears;
 #   2. the test programs on a tmpfs namespace (with test-genl: the generic
-#      netlink family and its events; and the woof:* tracepoints), and on
+#      netlink family and its events; and the woof:* tracepoints); test-fs:
+#      NS_MOUNT refuses a writable 9p mount (the harness's workdir share,
+#      cache=mmap) and ramfs with EOPNOTSUPP and a read-only tmpfs with
+#      EROFS, then a tmpfs namespace mounts and the module unloads; and on
 #      ext4 (loop devices):
 #      4 KiB blocks (the in-place fast path; test-concurrent and test-append
 #      again while a loop of sync(1) forces writeback, so appends race with
@@ -28,7 +31,8 @@ passed=0 failed=0 failures=()
 . "$(dirname "$0")/lib-kmod.sh" || exit 1
 
 kt_need_guest
-for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl bench-kmod; do
+for t in test-append test-ioctl test-triggers test-concurrent test-persist test-genl test-fs \
+	test-inode bench-kmod; do
 	[ -x "$bin/$t" ] || { say "missing test program $bin/$t"; exit 1; }
 done
 
@@ -62,9 +66,31 @@ pass "insmod: /dev/woof/control is $(stat -c '%A %t:%T' /dev/woof/control)"
 # ---- 2. the tests on tmpfs and on ext4
 mkdir -p "$work/tmpfs"
 mount -t tmpfs -o size=256M tmpfs "$work/tmpfs" || fail "mount tmpfs"
-for t in test-append test-ioctl test-triggers test-concurrent test-genl; do
+for t in test-append test-ioctl test-triggers test-concurrent test-genl test-inode; do
 	WOOF_KT_DIR=$work/tmpfs run "$t"
 done
+
+# file systems the module is not tested on, and read-only mounts: refused
+# (EOPNOTSUPP, EROFS), nothing made in them; a good mount after them works
+# (test-fs), and the module unloads (no refusal left a lock held)
+mkdir -p "$work/ramfs" "$work/rofs"
+mount -t ramfs ramfs "$work/ramfs" || fail "mount ramfs"
+mount -t tmpfs -o ro,size=1M tmpfs "$work/rofs" || fail "mount read-only tmpfs"
+fsargs=("$work/ramfs" EOPNOTSUPP "$work/rofs" EROFS)
+# the workdir share: 9p, cache=mmap, writable (selftests/vm/initramfs-init.sh)
+p9=$(awk '$3 == "9p" && $4 ~ /^rw(,|$)/ { print $2; exit }' /proc/mounts)
+d9=""
+if [ -n "$p9" ] && d9=$(mktemp -d "$p9/kt-9p.XXXXXX"); then
+	fsargs=("$d9" EOPNOTSUPP "${fsargs[@]}")
+else
+	fail "no writable 9p mount in the guest to refuse"
+fi
+WOOF_KT_DIR=$work/tmpfs run test-fs "${fsargs[@]}"
+[ -n "$d9" ] && rm -rf "$d9"
+umount "$work/ramfs" "$work/rofs"
+if unload && load; then
+	pass "rmmod and insmod after the refused mounts"
+fi
 
 # mkext4 NAME BLOCKSIZE: an ext4 file system on a loop device at $work/NAME
 mkext4() {
@@ -103,7 +129,7 @@ if modprobe -q ext4 && modprobe -q loop && command -v mkfs.ext4 >/dev/null; then
 	mkext4 ext4k1 1024 && ext4k1=$work/ext4k1
 fi
 if [ -n "$ext4" ]; then
-	for t in test-append test-ioctl test-triggers; do
+	for t in test-append test-ioctl test-triggers test-inode; do
 		WOOF_KT_DIR=$ext4 run "$t"
 	done
 	(while :; do sync; sleep 0.05; done) &
