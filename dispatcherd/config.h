@@ -34,7 +34,7 @@
 #include <sys/types.h>
 #include <linux/woof.h>
 
-#define WOOF_CONF_FILE "woof.conf"
+#define WOOF_CONF_FILE WOOF_NS_CONF_FILE
 
 enum runtime_kind {
 	RT_EXEC = WOOF_RUNTIME_EXEC,

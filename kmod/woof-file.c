@@ -53,7 +53,7 @@ int woof_name_valid(const char *name, size_t cap)
 
 	if (n == cap || n > WOOF_NAME_MAX)
 		return -ENAMETOOLONG;
-	if (n == 0 || name[0] == '.')
+	if (n == 0 || name[0] == '.' || !strcmp(name, WOOF_NS_CONF_FILE))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		unsigned char c = name[i];

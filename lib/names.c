@@ -34,7 +34,7 @@
  * namespace's own file. Names beginning with '.' are refused as a whole.
  */
 static const char *const own_files[] = {
-	"woof.conf",		/* dispatcherd's configuration (WOOF_CONF_FILE) */
+	WOOF_NS_CONF_FILE,	/* dispatcherd's configuration */
 };
 
 /* The rule @name breaks, with its errno in *@err; NULL for a valid name. */

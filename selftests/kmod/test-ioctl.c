@@ -290,7 +290,7 @@ static void open_init(struct woof_open *o, const char *name, uint32_t flags)
 static void test_create_open(int nsfd, int ronsfd)
 {
 	static const char *bad[] = { "", ".", "..", ".woof", ".hidden", "a/b", "/abs", "../up",
-				     "ctl\x01", "del\x7f", "new\nline" };
+				     "ctl\x01", "del\x7f", "new\nline", WOOF_NS_CONF_FILE };
 	char path[512], target[512];
 	struct woof_open o;
 	unsigned int i;

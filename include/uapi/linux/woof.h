@@ -39,6 +39,12 @@
  */
 #define WOOF_NS_META_DIR	".woof"
 
+/*
+ * The namespace's configuration file (dispatcherd's woof.conf), which lives
+ * beside the WOOFs: refused as a WOOF name by the module and by libwoof.
+ */
+#define WOOF_NS_CONF_FILE	"woof.conf"
+
 /* ---- persistent per-WOOF flags (woof_header.flags) --------------------- */
 
 /* Every append is written to stable storage before it is acknowledged. */
