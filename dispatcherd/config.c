@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -246,13 +247,27 @@ static int parse_user(const char *v, struct ns_conf *c)
 		c->gid = pw->pw_gid;
 	}
 	if (colon) {
-		unsigned long g = strtoul(colon, &end, 10);
-
-		if (!*colon || *end)
+		if (!*colon)
 			return -EINVAL;
-		c->gid = (gid_t)g;
+		if (isdigit((unsigned char)colon[0])) {
+			unsigned long g = strtoul(colon, &end, 10);
+
+			if (*end)
+				return -EINVAL;
+			c->gid = (gid_t)g;
+		} else {
+			struct group *gr = getgrnam(colon);
+
+			if (!gr)
+				return -ESRCH;
+			c->gid = gr->gr_gid;
+		}
 	}
+	/* handlers never run as root, nor with root's group */
+	if (c->uid == 0 || (colon && c->gid == 0))
+		return -EPERM;
 	c->user_set = true;
+	c->group_set = colon != NULL;
 	return 0;
 }
 
@@ -301,7 +316,10 @@ static int set_ns_key(struct ns_conf *c, const char *k, const char *v, const cha
 		*why = "yes or no";
 	} else if (!strcmp(k, "user")) {
 		ret = parse_user(v, c);
-		*why = ret == -ESRCH ? "no such user" : "a user name or UID[:GID]";
+		*why = ret == -ESRCH ? "no such user or group" :
+		       ret == -EPERM ? "not root (uid 0) nor root's group: handlers never run as "
+				       "root; name an unprivileged user, e.g. user = nobody" :
+				       "a user name or UID, optionally :GROUP or :GID";
 	} else if (!strcmp(k, "output_max")) {
 		ret = parse_size(v, &c->output_max);
 		if (!ret && c->output_max == 0)

@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# test-ns-symlink.sh - a handler that owns its namespace (the default: it
+# runs as the directory's owner) renames .woof away and puts a symbolic
+# link in its place - to another namespace's .woof, or to any directory.
+# Restarted, dispatcherd refuses the namespace with a clear log line and
+# creates or writes nothing in the link's target (issue 11, item 2).
+. "$(dirname "$0")/test_common.sh"
+
+OTHER=$(mktemp -d "${TMPDIR:-/tmp}/woof-disp-other-XXXXXX") || fail "mktemp"
+PLAIN=$(mktemp -d "${TMPDIR:-/tmp}/woof-disp-plain-XXXXXX") || fail "mktemp"
+trap 'rm -rf "$OTHER" "$PLAIN"; cleanup' EXIT
+"$DISP_TOOL" -N "$OTHER" create x 4 >/dev/null || fail "other namespace"
+"$DISP_TOOL" -N "$OTHER" put x - 1 1 >/dev/null || fail "other namespace: put"
+
+listing() { (cd "$1" && find . -printf '%p %s %T@\n' | sort); }
+
+cat >"$NS/swap" <<'SH'
+#!/bin/sh
+# the attack: .woof away, a symbolic link in its place
+cd "$WOOFC_DIR" || exit 1
+mv .woof .woof.moved && ln -s "$(cat target)" .woof && echo swapped >swap.out
+SH
+chmod 755 "$NS/swap"
+[ ${#AS[@]} = 0 ] || chown 65534:65534 "$NS/swap"
+tool create w 4 || fail "create"
+
+attack() {	# $1: the link's target
+	local before after
+	echo "$1" >"$NS/target"
+	[ ${#AS[@]} = 0 ] || chown 65534:65534 "$NS/target"
+	before=$(listing "$1")
+	: >"$DLOG"
+	start_daemon
+	tool put w swap 1 1 || fail "put swap"
+	wait_for 20 test -s "$NS/swap.out" || fail "the swap handler did not run"
+	[ -L "$NS/.woof" ] || fail ".woof is not the link"
+	stop_daemon
+	"$DISPATCHERD" -N "$NS" >"$NS.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$NS.out"
+	[ $rc = 1 ] || fail "dispatcherd served a namespace whose .woof is a link (status $rc)"
+	grep -q "$NS/.woof is a symbolic link, not the namespace's bookkeeping directory: refusing" "$NS.out" ||
+		fail "no clear log line"
+	after=$(listing "$1")
+	[ "$before" = "$after" ] || fail "something was created or written in $1:
+$(diff <(echo "$before") <(echo "$after"))"
+	# a client's put (libwoof) does not create owners or triggers there either
+	as_user "$DISP_TOOL" -N "$NS" put w - 2 2 2>/dev/null && fail "a put through the link succeeded"
+	as_user "$DISP_TOOL" -N "$NS" put w swap 3 3 2>/dev/null && fail "a put through the link succeeded"
+	after=$(listing "$1")
+	[ "$before" = "$after" ] || fail "libwoof wrote in $1"
+	# put it back
+	rm -f "$NS/.woof" "$NS/swap.out" "$NS.out" && mv "$NS/.woof.moved" "$NS/.woof" || fail "restore"
+}
+
+attack "$OTHER/.woof"
+ok "link to another namespace's .woof: refused, nothing written there"
+attack "$PLAIN"
+ok "link to a plain directory: refused, nothing created there"
+
+start_daemon
+tool put w - 4 4 || fail "put after restoring .woof"
+ok "with .woof restored the namespace is served again"
+stop_daemon || fail "exit status $?"
