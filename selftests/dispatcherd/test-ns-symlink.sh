@@ -39,12 +39,12 @@ attack() {	# $1: the link's target
 	"$DISPATCHERD" -N "$NS" >"$NS.out" 2>&1
 	rc=$?
 	sed 's/^/    /' "$NS.out"
+	after=$(listing "$1")
+	[ "$before" = "$after" ] || fail "dispatcherd created or wrote in $1:
+$(diff <(echo "$before") <(echo "$after"))"
 	[ $rc = 1 ] || fail "dispatcherd served a namespace whose .woof is a link (status $rc)"
 	grep -q "$NS/.woof is a symbolic link, not the namespace's bookkeeping directory: refusing" "$NS.out" ||
 		fail "no clear log line"
-	after=$(listing "$1")
-	[ "$before" = "$after" ] || fail "something was created or written in $1:
-$(diff <(echo "$before") <(echo "$after"))"
 	# a client's put (libwoof) does not create owners or triggers there either
 	as_user "$DISP_TOOL" -N "$NS" put w - 2 2 2>/dev/null && fail "a put through the link succeeded"
 	as_user "$DISP_TOOL" -N "$NS" put w swap 3 3 2>/dev/null && fail "a put through the link succeeded"
