@@ -10,8 +10,9 @@
 #     run as uid 65534 with the namespace group, puts to root's WOOF.
 #  3. The handlers' user cannot rename .woof (sticky namespace directory
 #     that the handlers' user does not own).
-#  4. dispatcherd's start-up check names the files handlers cannot write
-#     and prints the command that fixes them; that command does.
+#  4. dispatcherd's start-up check brings its bookkeeping files into the
+#     model, names the WOOFs handlers cannot write and prints the command
+#     that fixes them; that command does.
 . "$(dirname "$0")/test_common.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (handlers run as another user)"
@@ -72,8 +73,11 @@ stop_daemon || fail "exit status $?"
 
 # ---- 4. the start-up check names files and the fix
 chgrp 0 "$NS/w" && chmod 644 "$NS/w" || fail "break w"
+chgrp 0 "$NS/.woof/owners" && chmod 600 "$NS/.woof/owners" || fail "break owners"
 : >"$DLOG"
 start_daemon
+[ "$(stat -c '%g %a' "$NS/.woof/owners")" = "$G 664" ] ||
+	fail "dispatcherd did not bring .woof/owners into the model: $(stat -c '%g %a' "$NS/.woof/owners")"
 grep -q "without the namespace's group ($G) .*: w\. Fix: woofctl ns init --owner root --group $G $NS" "$DLOG" ||
 	fail "no warning naming w and the fix"
 fix=$(sed -n 's/.*without the namespace.*Fix: \(woofctl ns init .*\)$/\1/p' "$DLOG" | head -n1)

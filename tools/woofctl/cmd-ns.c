@@ -99,8 +99,9 @@ static int fix_dir(int fd, uid_t uid, gid_t gid)
 static int ns_apply_model(const char *dir, const char *owner, const char *group,
 			  uid_t *uidp, gid_t *gidp, struct ns_fix *fx)
 {
-	static const char *const meta_shared[] = { "owners", "triggers", NULL };
-	static const char *const meta_own[] = { "calls", "log", "status", "dispatcherd.lock", NULL };
+	static const char *const meta_shared[] = { WOOF_OWNERS_FILE, WOOF_TRIGGERS_FILE, NULL };
+	static const char *const meta_own[] = { WOOF_CALLS_FILE, WOOF_LOG_FILE, WOOF_STATUS_FILE,
+						WOOF_DISPATCHERD_LOCK, NULL };
 	struct stat st;
 	struct dirent *de;
 	uint32_t id;
@@ -134,7 +135,7 @@ static int ns_apply_model(const char *dir, const char *owner, const char *group,
 	ret = fix_dir(fd, *uidp, *gidp);
 	if (ret)
 		goto out;
-	mfd = openat(fd, ".woof", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	mfd = openat(fd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (mfd < 0) {
 		ret = errno == ENOTDIR ? -ELOOP : -errno;
 		goto out;
@@ -148,9 +149,9 @@ static int ns_apply_model(const char *dir, const char *owner, const char *group,
 		ret = fix_file(mfd, *f, *gidp, 0040, false, &done);
 		fx->meta += done;
 	}
-	if (!ret && fstatat(mfd, "dispatch", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
-		if (fchownat(mfd, "dispatch", (uid_t)-1, *gidp, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    fchmodat(mfd, "dispatch", 0660, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!ret && fstatat(mfd, WOOF_DISPATCH_SOCK, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode)) {
+		if (fchownat(mfd, WOOF_DISPATCH_SOCK, (uid_t)-1, *gidp, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(mfd, WOOF_DISPATCH_SOCK, 0660, AT_SYMLINK_NOFOLLOW) < 0)
 			ret = -errno;
 		else
 			fx->meta++;
