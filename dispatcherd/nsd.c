@@ -1080,12 +1080,14 @@ static void namelist_add(struct namelist *l, const char *prefix, const char *nam
 static bool is_woof_file(int dirfd, const char *name)
 {
 	uint64_t magic = 0;
-	int fd = openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK, 0);
+	int fd = openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
 	bool ret;
 
 	if (fd < 0)
 		return false;
-	ret = pread(fd, &magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	ret = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	      pread(fd, &magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
 	      magic == WOOF_FORMAT_MAGIC;
 	close(fd);
 	return ret;
@@ -1119,8 +1121,6 @@ static void perm_check(struct nsd *n, int nsfd, const struct stat *nsst)
 			 "woofctl ns init --owner %s --group GROUP %s (GROUP: a group for the "
 			 "namespace's clients and handlers)", n->path, (unsigned)n->hand_uid, on,
 			 n->path);
-	if ((nsst->st_mode & 02070) != 02070)
-		namelist_add(&bad, "", "the namespace directory (not setgid and group rwx)");
 
 	/* bookkeeping: ours; bring it into the model */
 	for (const char *const *f = shared; *f; f++) {
@@ -1153,10 +1153,10 @@ static void perm_check(struct nsd *n, int nsfd, const struct stat *nsst)
 
 		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
 			continue;
-		if (fstatat(nsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || !is_woof_file(nsfd, de->d_name))
+		if (fstatat(nsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (st.st_gid != g || (st.st_mode & 060) != 060 || g == 0)
+		/* only files out of the model are opened (to see whether they are WOOFs) */
+		if ((st.st_gid != g || (st.st_mode & 060) != 060) && is_woof_file(nsfd, de->d_name))
 			namelist_add(&bad, "", de->d_name);
 	}
 	if (d)
@@ -1192,6 +1192,10 @@ static void handler_user(struct nsd *n, int nsfd, const struct stat *nsst)
 		n->hand_uid = 0;	/* the sandbox's choice: our own uid */
 		log_info("%s: handlers run as dispatcherd's user (uid %u)", n->path,
 			 (unsigned)geteuid());
+		if (n->conf.user_set)
+			log_warn("%s: woof.conf says user = %s, which only a dispatcherd running as "
+				 "root can honour: handlers run as uid %u", n->path, n->conf.user,
+				 (unsigned)geteuid());
 		return;
 	}
 	if (n->conf.user_set) {
