@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <pwd.h>
@@ -958,6 +959,83 @@ int nsd_openat(int dirfd, const char *name, int flags, mode_t mode)
 	return -EAGAIN;
 }
 
+/*
+ * The links on the way to the namespace directory, as @given names it,
+ * each followed as the kernel would: every link must belong to root, to
+ * dispatcherd's user, or to @owner (the owner of the directory the path
+ * leads to). A handler that owns its namespace directory could otherwise
+ * put a link in its place that leads a restarted root dispatcherd to
+ * serve (and make .woof/ in) any directory. 0, or -EPERM with the link in
+ * @bad; -ELOOP after 40 links; other errors are realpath()'s to report.
+ */
+static int path_links_ok(const char *given, uid_t owner, char *bad, size_t badlen)
+{
+	char rest[2 * PATH_MAX], done[PATH_MAX], link[PATH_MAX], tmp[2 * PATH_MAX];
+	unsigned int links = 0;
+	char *p;
+
+	if (given[0] == '/') {
+		snprintf(rest, sizeof(rest), "%s", given);
+	} else {
+		if (!getcwd(done, sizeof(done)))
+			return -errno;
+		snprintf(rest, sizeof(rest), "%s/%s", done, given);
+	}
+	done[0] = '\0';
+	p = rest;
+	for (;;) {
+		struct stat st;
+		char comp[NAME_MAX + 1], cand[PATH_MAX];
+		size_t len;
+		ssize_t r;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return 0;
+		len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			char *slash = strrchr(done, '/');
+
+			if (slash)
+				*slash = '\0';
+			continue;
+		}
+		if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", done, comp) >= sizeof(cand))
+			return -ENAMETOOLONG;
+		if (lstat(cand, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			snprintf(done, sizeof(done), "%s", cand);
+			continue;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != owner) {
+			snprintf(bad, badlen, "%s (a symbolic link of uid %u)", cand,
+				 (unsigned)st.st_uid);
+			return -EPERM;
+		}
+		r = readlink(cand, link, sizeof(link) - 1);
+		if (r < 0)
+			return -errno;
+		link[r] = '\0';
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", link, p) >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		snprintf(rest, sizeof(rest), "%s", tmp);
+		p = rest;
+		if (link[0] == '/')
+			done[0] = '\0';
+	}
+}
+
 static int take_lock(struct nsd *n)
 {
 	char buf[32];
@@ -1267,6 +1345,19 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		ret = -ENOTDIR;
 		log_err("namespace %s: not a directory", n->path);
 		goto fail;
+	}
+	if (d->caps.root) {
+		char bad[PATH_MAX + 64] = "";
+
+		ret = path_links_ok(dir, st.st_uid, bad, sizeof(bad));
+		if (ret == -EPERM) {
+			log_err("namespace %s: the path leads through %s, which is neither root's "
+				"nor the namespace owner's: refusing to serve %s (a handler may have "
+				"put it there). Name the namespace by its real path", dir, bad,
+				n->path);
+			goto fail;
+		}
+		ret = 0;	/* anything else: realpath() above already judged the path */
 	}
 	base = strrchr(n->path, '/');
 	snprintf(n->name, sizeof(n->name), "%s", base && base[1] ? base + 1 : "root");

@@ -63,3 +63,25 @@ start_daemon
 tool put w - 4 4 || fail "put after restoring .woof"
 ok "with .woof restored the namespace is served again"
 stop_daemon || fail "exit status $?"
+
+# The namespace's user replaces the namespace directory itself with a link
+# (it owns the directory; /tmp lets it rename its own entry): a root
+# dispatcherd named the old path serves nothing through a link of another
+# user's to a directory that is not that user's.
+if [ ${#AS[@]} != 0 ]; then
+	before=$(listing "$PLAIN")
+	as_user mv "$NS" "$NS.real" && as_user ln -s "$PLAIN" "$NS" || fail "replace the namespace"
+	# (a dispatcherd that serves it runs until the timeout)
+	timeout -s KILL 15 "$DISPATCHERD" -N "$NS" >"$NS.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$NS.out"
+	after=$(listing "$PLAIN")
+	rm -f "$NS" && mv "$NS.real" "$NS" || fail "restore the namespace"
+	[ "$before" = "$after" ] || fail "dispatcherd created or wrote in $PLAIN:
+$(diff <(echo "$before") <(echo "$after"))"
+	[ $rc = 1 ] || fail "dispatcherd served a namespace through another user's link (status $rc)"
+	grep -q "the path leads through $NS (a symbolic link of uid 65534), which is neither root's nor the namespace owner's: refusing" "$NS.out" ||
+		fail "no clear log line"
+	rm -f "$NS.out"
+	ok "a namespace replaced by another user's link to root's directory: refused"
+fi
