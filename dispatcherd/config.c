@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <grp.h>
 #include <pwd.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <woof.h>
@@ -394,13 +396,38 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 	conf_defaults(c);
 	tail = &c->handlers;
 	*found = false;
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
+	/*
+	 * woof.conf lives in the namespace, whose owner (maybe the handlers'
+	 * user) could make it a link to any file, or a FIFO: a link is
+	 * followed only when root made it, and only a regular file is read.
+	 */
+	{
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+		if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && st.st_uid == 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return 0;
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
+				 "a symbolic link that root did not make: not followed" :
+				 strerror(errno));
+			return ret;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			snprintf(err, errlen, "%s: not a regular file", path);
+			return -EINVAL;
+		}
+		f = fdopen(fd, "re");
+		if (!f) {
+			ret = -errno;
+			close(fd);
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			return ret;
+		}
 	}
 	*found = true;
 

@@ -4,7 +4,9 @@
 # runs as the directory's owner) renames .woof away and puts a symbolic
 # link in its place - to another namespace's .woof, or to any directory.
 # Restarted, dispatcherd refuses the namespace with a clear log line and
-# creates or writes nothing in the link's target (issue 11, item 2).
+# creates or writes nothing in the link's target (issue 11, item 2). Run
+# as root, also: woof.conf as the namespace user's link, and the namespace
+# directory itself replaced by a link.
 . "$(dirname "$0")/test_common.sh"
 
 OTHER=$(mktemp -d "${TMPDIR:-/tmp}/woof-disp-other-XXXXXX") || fail "mktemp"
@@ -63,6 +65,24 @@ start_daemon
 tool put w - 4 4 || fail "put after restoring .woof"
 ok "with .woof restored the namespace is served again"
 stop_daemon || fail "exit status $?"
+
+# woof.conf as a link (to a file only root may read): not followed, nothing
+# of the file shows in the log
+if [ ${#AS[@]} != 0 ]; then
+	SECRET=$(mktemp "${TMPDIR:-/tmp}/woof-disp-secret-XXXXXX") || fail "mktemp"
+	printf '[namespace]\nsecret_line_xyzzy = 1\n' >"$SECRET" && chmod 600 "$SECRET"
+	as_user ln -s "$SECRET" "$NS/woof.conf" || fail "link woof.conf"
+	timeout -s KILL 15 "$DISPATCHERD" -N "$NS" >"$NS.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$NS.out"
+	rm -f "$NS/woof.conf" "$SECRET"
+	! grep -q xyzzy "$NS.out" || fail "dispatcherd read root's file through the namespace's link"
+	[ $rc = 1 ] || fail "dispatcherd started with woof.conf a link (status $rc)"
+	grep -q "woof.conf: a symbolic link that root did not make: not followed" "$NS.out" ||
+		fail "no clear log line for woof.conf"
+	rm -f "$NS.out"
+	ok "woof.conf as another user's link: not followed"
+fi
 
 # The namespace's user replaces the namespace directory itself with a link
 # (it owns the directory; /tmp lets it rename its own entry): a root
