@@ -61,8 +61,8 @@ int ns_openat(int dirfd, const char *name, int flags, mode_t mode)
 
 /*
  * Give the file (or directory) open on @fd, just created in the directory
- * @nsfd (the namespace or its .woof/), the directory's group and @mode exactly
- * (umask does not apply). The group is best effort: a creator outside the
+ * @nsfd (the namespace or its .woof/), the directory's group and exactly
+ * @mode (umask does not apply). The group is best effort: a creator outside the
  * namespace group cannot give it (a setgid namespace directory already
  * did); dispatcherd's start-up check names such files.
  */
@@ -77,9 +77,9 @@ void ns_file_mode(int fd, int nsfd, mode_t mode)
 
 /*
  * Open the file @name in the directory @dirfd, creating it with @mode if
- * it is missing. An existing file is opened without
- * O_CREAT, so that fs.protected_regular does not refuse a file somebody
- * else made in a sticky namespace directory; a new one gets ns_file_mode().
+ * it is missing. An existing file is opened without O_CREAT, so that
+ * fs.protected_regular does not refuse a file somebody else made in a
+ * sticky namespace directory; a new one gets ns_file_mode().
  */
 int ns_open_create(int dirfd, const char *name, int flags, mode_t mode)
 {

@@ -151,19 +151,29 @@ static int sock_addr(struct woof_ns *ns, struct sockaddr_un *sa)
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
+	if (__atomic_load_n(&ns->sock_proc, __ATOMIC_ACQUIRE)) {
+		strcpy(sa->sun_path, ns->sock_path);	/* the descriptor stays open */
+		return 0;
+	}
 	pthread_mutex_lock(&ns->owner_lock);
 	mfd = ns_meta_fd(ns);
+	if (mfd >= 0 && fstat(mfd, &b) == 0) {
+		snprintf(dir, sizeof(dir), "/proc/self/fd/%d", mfd);
+		if (stat(dir, &a) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			snprintf(ns->sock_path, sizeof(ns->sock_path), "/proc/self/fd/%d/%s", mfd,
+				 WOOF_DISPATCH_SOCK);
+			__atomic_store_n(&ns->sock_proc, true, __ATOMIC_RELEASE);
+		}
+	}
 	pthread_mutex_unlock(&ns->owner_lock);
 	if (mfd < 0)
 		return mfd;
-	if (fstat(mfd, &b) < 0)
-		return -errno;
-	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", mfd);
-	if (stat(dir, &a) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-		snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", mfd,
-			 WOOF_DISPATCH_SOCK);
+	if (__atomic_load_n(&ns->sock_proc, __ATOMIC_ACQUIRE)) {
+		strcpy(sa->sun_path, ns->sock_path);
 		return 0;
 	}
+	if (fstat(mfd, &b) < 0)
+		return -errno;
 	/* no /proc: the path, while .woof there is the directory we hold */
 	snprintf(dir, sizeof(dir), "%s%s%s", ns->path, ns->is_meta ? "" : "/",
 		 ns->is_meta ? "" : WOOF_NS_META_DIR);

@@ -68,6 +68,8 @@ struct woof_ns {
 	bool is_meta;			/* this is a namespace's .woof/ itself (calls, log) */
 	struct woof_map *triggers;	/* .woof/triggers, or NULL */
 	int notify_fd;			/* datagram socket to the dispatcher, or -1 */
+	bool sock_proc;			/* sock_path is set: /proc/self/fd/<.woof>/... */
+	char sock_path[48];
 
 	/* kernel engine: the namespace device /dev/woof/<kname> */
 	int devfd;			/* -1 for the user-space engine */
