@@ -6,12 +6,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <woof.h>
@@ -246,13 +249,27 @@ static int parse_user(const char *v, struct ns_conf *c)
 		c->gid = pw->pw_gid;
 	}
 	if (colon) {
-		unsigned long g = strtoul(colon, &end, 10);
-
-		if (!*colon || *end)
+		if (!*colon)
 			return -EINVAL;
-		c->gid = (gid_t)g;
+		if (isdigit((unsigned char)colon[0])) {
+			unsigned long g = strtoul(colon, &end, 10);
+
+			if (*end)
+				return -EINVAL;
+			c->gid = (gid_t)g;
+		} else {
+			struct group *gr = getgrnam(colon);
+
+			if (!gr)
+				return -ESRCH;
+			c->gid = gr->gr_gid;
+		}
 	}
+	/* handlers never run as root, nor with root's group */
+	if (c->uid == 0 || (colon && c->gid == 0))
+		return -EPERM;
 	c->user_set = true;
+	c->group_set = colon != NULL;
 	return 0;
 }
 
@@ -301,7 +318,10 @@ static int set_ns_key(struct ns_conf *c, const char *k, const char *v, const cha
 		*why = "yes or no";
 	} else if (!strcmp(k, "user")) {
 		ret = parse_user(v, c);
-		*why = ret == -ESRCH ? "no such user" : "a user name or UID[:GID]";
+		*why = ret == -ESRCH ? "no such user or group" :
+		       ret == -EPERM ? "not root (uid 0) nor root's group: handlers never run as "
+				       "root; name an unprivileged user, e.g. user = nobody" :
+				       "a user name or UID, optionally :GROUP or :GID";
 	} else if (!strcmp(k, "output_max")) {
 		ret = parse_size(v, &c->output_max);
 		if (!ret && c->output_max == 0)
@@ -376,13 +396,38 @@ int conf_load(const char *path, struct ns_conf *c, bool *found, char *err, size_
 	conf_defaults(c);
 	tail = &c->handlers;
 	*found = false;
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
+	/*
+	 * woof.conf lives in the namespace, whose owner (maybe the handlers'
+	 * user) could make it a link to any file, or a FIFO: a link is
+	 * followed only when root made it, and only a regular file is read.
+	 */
+	{
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+		if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0 && st.st_uid == 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return 0;
+			ret = -errno;
+			snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
+				 "a symbolic link that root did not make: not followed" :
+				 strerror(errno));
+			return ret;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			snprintf(err, errlen, "%s: not a regular file", path);
+			return -EINVAL;
+		}
+		f = fdopen(fd, "re");
+		if (!f) {
+			ret = -errno;
+			close(fd);
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			return ret;
+		}
 	}
 	*found = true;
 	{

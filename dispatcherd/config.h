@@ -12,7 +12,7 @@
  *     pids_max = 64             # cgroup pids.max
  *     cpu_max = 50%             # or "QUOTA_US PERIOD_US", or max
  *     network = no              # a network namespace per call (0.6 ms)
- *     user = nobody             # or UID[:GID]; root only
+ *     user = nobody             # or UID, with :GROUP or :GID; never root; root only
  *     output_max = 1M           # output bytes per call kept in .woof/log
  *     spool_max = 256M          # claimed elements waiting or running, on disk
  *
@@ -62,6 +62,7 @@ struct ns_conf {
 	uint32_t cpu_period_us;
 	bool network;
 	bool user_set;
+	bool group_set;			/* user = U:G named the group */
 	uid_t uid;
 	gid_t gid;
 	char user[64];			/* as written, for messages */

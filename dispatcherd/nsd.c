@@ -39,15 +39,21 @@
  * touched from then on; main.c opens it again on SIGHUP, after `woofctl ns
  * repair`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1124,16 +1130,150 @@ void nsd_fence(struct nsd *n, const char *why)
 
 /* ---- the namespace ------------------------------------------------------------ */
 
+static int openat_beneath(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.mode = flags & O_CREAT ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* before Linux 5.6: single components, O_NOFOLLOW */
+		if (strchr(name, '/'))
+			return -EXDEV;
+		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	}
+	if (fd < 0) {
+		struct stat st;
+		int e = errno;
+
+		/* O_DIRECTORY on a link says ENOTDIR: say what it is */
+		if (e == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			e = ELOOP;
+		return -e;
+	}
+	return fd;
+}
+
+int nsd_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct stat d, st;
+	int fd, tries;
+
+	if (!(flags & O_CREAT))
+		return openat_beneath(dirfd, name, flags, 0);
+	for (tries = 0; tries < 8; tries++) {
+		fd = openat_beneath(dirfd, name, flags & ~(O_CREAT | O_EXCL), 0);
+		if (fd != -ENOENT)
+			return fd;
+		fd = openat_beneath(dirfd, name, flags | O_EXCL, mode & 0777);
+		if (fd >= 0) {
+			if (fstat(dirfd, &d) == 0 && fstat(fd, &st) == 0 && st.st_gid != d.st_gid)
+				(void)!fchown(fd, (uid_t)-1, d.st_gid);
+			(void)!fchmod(fd, mode);
+			return fd;
+		}
+		if (fd != -EEXIST)
+			return fd;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * The links on the way to the namespace directory, as @given names it,
+ * each followed as the kernel would: every link must belong to root, to
+ * dispatcherd's user, or to @owner (the owner of the directory the path
+ * leads to). A handler that owns its namespace directory could otherwise
+ * put a link in its place that leads a restarted root dispatcherd to
+ * serve (and make .woof/ in) any directory. 0, or -EPERM with the link in
+ * @bad; -ELOOP after 40 links; other errors are realpath()'s to report.
+ */
+static int path_links_ok(const char *given, uid_t owner, char *bad, size_t badlen)
+{
+	char rest[2 * PATH_MAX], done[PATH_MAX], link[PATH_MAX], tmp[2 * PATH_MAX];
+	unsigned int links = 0;
+	char *p;
+
+	if (given[0] == '/') {
+		snprintf(rest, sizeof(rest), "%s", given);
+	} else {
+		if (!getcwd(done, sizeof(done)))
+			return -errno;
+		snprintf(rest, sizeof(rest), "%s/%s", done, given);
+	}
+	done[0] = '\0';
+	p = rest;
+	for (;;) {
+		struct stat st;
+		char comp[NAME_MAX + 1], cand[PATH_MAX];
+		size_t len;
+		ssize_t r;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			return 0;
+		len = strcspn(p, "/");
+		if (len > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, len);
+		comp[len] = '\0';
+		p += len;
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			char *slash = strrchr(done, '/');
+
+			if (slash)
+				*slash = '\0';
+			continue;
+		}
+		if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", done, comp) >= sizeof(cand))
+			return -ENAMETOOLONG;
+		if (lstat(cand, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			snprintf(done, sizeof(done), "%s", cand);
+			continue;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != owner) {
+			snprintf(bad, badlen, "%s (a symbolic link of uid %u)", cand,
+				 (unsigned)st.st_uid);
+			return -EPERM;
+		}
+		r = readlink(cand, link, sizeof(link) - 1);
+		if (r < 0)
+			return -errno;
+		link[r] = '\0';
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", link, p) >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		snprintf(rest, sizeof(rest), "%s", tmp);
+		p = rest;
+		if (link[0] == '/')
+			done[0] = '\0';
+	}
+}
+
 static int take_lock(struct nsd *n)
 {
 	char buf[32];
 	ssize_t r;
 	int len;
 
-	n->lockfd = openat(n->metafd, WOOF_DISPATCHERD_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	n->lockfd = nsd_openat(n->metafd, WOOF_DISPATCHERD_LOCK, O_RDWR | O_CREAT, 0644);
 	if (n->lockfd < 0) {
-		log_err("%s/.woof/" WOOF_DISPATCHERD_LOCK ": %s", n->path, strerror(errno));
-		return -errno;
+		int e = -n->lockfd;
+
+		n->lockfd = -1;
+		log_err("%s/.woof/" WOOF_DISPATCHERD_LOCK ": %s%s", n->path, strerror(e),
+			e == ELOOP ? " (a symbolic link: refusing to write through it)" : "");
+		return -e;
 	}
 	if (flock(n->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
@@ -1197,59 +1337,202 @@ static bool may_write_dir(const struct stat *st, uid_t uid, gid_t gid)
 	return (st->st_mode & 0003) == 0003;
 }
 
+static const char *uname_of(uid_t u, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(u);
+
+	if (pw && pw->pw_name[0])
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)u);
+	return buf;
+}
+
+static const char *gname_of(gid_t g, char *buf, size_t len)
+{
+	struct group *gr = getgrgid(g);
+
+	if (gr && gr->gr_name[0])
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)g);
+	return buf;
+}
+
+/* A list of file names for a warning: the first few, then how many more. */
+struct namelist {
+	char buf[512];
+	size_t len;
+	unsigned n;
+};
+
+static void namelist_add(struct namelist *l, const char *prefix, const char *name)
+{
+	int w;
+
+	if (l->n++ >= 8 || l->len >= sizeof(l->buf) - 1)
+		return;
+	w = snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s%s%s", l->len ? ", " : "",
+		     prefix, name);
+	if (w > 0)
+		l->len = l->len + (size_t)w < sizeof(l->buf) ? l->len + (size_t)w : sizeof(l->buf) - 1;
+}
+
+/* Is the regular file @name below @dirfd a WOOF? (its magic; never through a link) */
+static bool is_woof_file(int dirfd, const char *name)
+{
+	uint64_t magic = 0;
+	int fd = openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
+	bool ret;
+
+	if (fd < 0)
+		return false;
+	ret = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	      pread(fd, &magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	      magic == WOOF_FORMAT_MAGIC;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The start-up check of the permission model (Documentation/dispatcherd.md,
+ * "Who owns a namespace"): the namespace directory has a group that is not
+ * root's, is setgid and group-writable; every WOOF and the shared
+ * bookkeeping files have that group and are group-writable. Bookkeeping
+ * files are dispatcherd's and brought into the model here (running as
+ * root); for the rest, one warning names the files and the command that
+ * fixes them.
+ */
+static void perm_check(struct nsd *n, int nsfd, const struct stat *nsst)
+{
+	static const char *const shared[] = { WOOF_OWNERS_FILE, WOOF_TRIGGERS_FILE,
+					       WOOF_DISPATCH_SOCK, NULL };
+	char on[64], gn[64], hn[64];
+	struct namelist bad = { .len = 0 };
+	gid_t g = nsst->st_gid;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	uname_of(nsst->st_uid, on, sizeof(on));
+	gname_of(g, gn, sizeof(gn));
+	if (g == 0)
+		log_warn("%s: the namespace directory's group is root's, so handlers (uid %u) share "
+			 "no group with its clients and cannot put to WOOFs root makes. Fix: "
+			 "woofctl ns init --owner %s --group GROUP %s (GROUP: a group for the "
+			 "namespace's clients and handlers)", n->path, (unsigned)n->hand_uid, on,
+			 n->path);
+
+	/* bookkeeping: ours; bring it into the model */
+	for (const char *const *f = shared; *f; f++) {
+		struct stat st;
+		mode_t want = !strcmp(*f, WOOF_DISPATCH_SOCK) ? 0660 : 0664;
+
+		if (fstatat(n->metafd, *f, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		if (g != 0) {
+			if (st.st_gid != g)
+				(void)!fchownat(n->metafd, *f, (uid_t)-1, g, AT_SYMLINK_NOFOLLOW);
+			if ((st.st_mode & 07777) != want)
+				(void)!fchmodat(n->metafd, *f, want, AT_SYMLINK_NOFOLLOW);
+		} else if (st.st_uid == 0 && n->hand_uid) {
+			/* no namespace group: hand the file to the handlers' user */
+			if (fchownat(n->metafd, *f, n->hand_uid, n->hand_gid,
+				     AT_SYMLINK_NOFOLLOW) < 0)
+				log_warn("%s/.woof/%s: chown to the handlers' user: %s", n->path,
+					 *f, strerror(errno));
+		}
+	}
+
+	/* WOOFs: the clients' and handlers'; name the ones handlers cannot write */
+	fd = openat_beneath(nsfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+			continue;
+		if (fstatat(nsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* only files out of the model are opened (to see whether they are WOOFs) */
+		if ((st.st_gid != g || (st.st_mode & 060) != 060) && is_woof_file(nsfd, de->d_name))
+			namelist_add(&bad, "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (bad.n && g != 0)
+		log_warn("%s: %u file%s without the namespace's group (%s) or its write bit, which "
+			 "handlers cannot put to: %s%s. Fix: woofctl ns init --owner %s --group %s %s",
+			 n->path, bad.n, bad.n == 1 ? "" : "s", gn, bad.buf,
+			 bad.n > 8 ? " and more" : "", on, gn, n->path);
+	if (n->d->caps.root && n->hand_uid == nsst->st_uid)
+		log_info("%s: handlers run as the namespace directory's owner (%s): they can "
+			 "rename .woof; dispatcherd refuses to serve a .woof that is not a directory "
+			 "(woofctl ns init --owner OTHER gives the namespace an owner they are not)",
+			 n->path, uname_of(n->hand_uid, hn, sizeof(hn)));
+}
+
 /*
  * Who handlers run as. Run as root, dispatcherd starts them as the user
- * woof.conf names, else as the owner of the namespace directory (the
- * namespace is its owner's, as with CSPOT where its owner ran everything),
- * else - for a namespace root owns - as nobody. The namespace's shared
- * bookkeeping files that handlers write when they put (.woof/owners,
- * .woof/triggers, the dispatch socket) are handed to that user if root
- * owns them. Not root, handlers run as dispatcherd's own user.
+ * woof.conf names (never root: config.c refuses it), else as the owner of
+ * the namespace directory (the namespace is its owner's, as with CSPOT
+ * where its owner ran everything), else - for a namespace root owns - as
+ * nobody. Their group is the one woof.conf names (user = U:G), else the
+ * namespace directory's group (the namespace group, shared with its
+ * clients), else the user's own. Not root, handlers run as dispatcherd's
+ * own user.
  */
-static void handler_user(struct nsd *n, const struct stat *nsst)
+static void handler_user(struct nsd *n, int nsfd, const struct stat *nsst)
 {
-	static const char *const shared[] = { "", WOOF_OWNERS_FILE, WOOF_TRIGGERS_FILE,
-					       WOOF_DISPATCH_SOCK, NULL };
 	const char *why;
+	struct passwd *pw;
 
 	if (!n->d->caps.root) {
 		n->hand_uid = 0;	/* the sandbox's choice: our own uid */
 		log_info("%s: handlers run as dispatcherd's user (uid %u)", n->path,
 			 (unsigned)geteuid());
+		if (n->conf.user_set)
+			log_warn("%s: woof.conf says user = %s, which only a dispatcherd running as "
+				 "root can honour: handlers run as uid %u", n->path, n->conf.user,
+				 (unsigned)geteuid());
 		return;
 	}
 	if (n->conf.user_set) {
 		n->hand_uid = n->conf.uid;
-		n->hand_gid = n->conf.gid;
 		why = "user in woof.conf";
 	} else if (nsst->st_uid != 0) {
 		n->hand_uid = nsst->st_uid;
-		n->hand_gid = nsst->st_gid;
 		why = "owner of the namespace directory";
 	} else {
 		n->hand_uid = 65534;
-		n->hand_gid = 65534;
 		why = "the namespace directory belongs to root: nobody";
 	}
+	pw = getpwuid(n->hand_uid);
+	if (n->conf.user_set && n->conf.group_set)
+		n->hand_gid = n->conf.gid;
+	else if (nsst->st_gid != 0)
+		n->hand_gid = nsst->st_gid;
+	else if (n->conf.user_set && n->conf.gid)
+		n->hand_gid = n->conf.gid;
+	else
+		n->hand_gid = pw && pw->pw_gid ? pw->pw_gid : 65534;
 	log_info("%s: handlers run as uid %u gid %u (%s)", n->path, (unsigned)n->hand_uid,
 		 (unsigned)n->hand_gid, why);
-	if (!may_write_dir(nsst, n->hand_uid, n->hand_gid))
-		log_warn("%s: handlers run as uid %u, who cannot write the namespace directory "
-			 "(owner %u, mode %04o): their puts will fail. Set 'user =' in woof.conf "
-			 "or chown the namespace to the user its handlers are", n->path,
-			 (unsigned)n->hand_uid, (unsigned)nsst->st_uid,
-			 (unsigned)(nsst->st_mode & 07777));
-	for (const char *const *f = shared; *f; f++) {
-		struct stat st;
+	if (!may_write_dir(nsst, n->hand_uid, n->hand_gid)) {
+		char on[64], gn[64];
 
-		if (fstatat(n->metafd, *f, &st, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0 ||
-		    st.st_uid != 0 || n->hand_uid == 0)
-			continue;
-		if (fchownat(n->metafd, *f, n->hand_uid, n->hand_gid,
-			     AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) < 0)
-			log_warn("%s/.woof/%s: chown to the handlers' user: %s", n->path, *f,
-				 strerror(errno));
+		log_warn("%s: handlers run as uid %u gid %u, who cannot write the namespace "
+			 "directory (owner %u, group %u, mode %04o): their puts and creates will fail. "
+			 "Fix: woofctl ns init --owner %s --group %s %s", n->path,
+			 (unsigned)n->hand_uid, (unsigned)n->hand_gid, (unsigned)nsst->st_uid,
+			 (unsigned)nsst->st_gid, (unsigned)(nsst->st_mode & 07777),
+			 uname_of(nsst->st_uid, on, sizeof(on)),
+			 gname_of(n->hand_gid, gn, sizeof(gn)), n->path);
 	}
+	perm_check(n, nsfd, nsst);
 }
 
 int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
@@ -1259,7 +1542,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	struct nsd *n;
 	char meta[PATH_MAX + 8];
 	const char *base, *what;
-	int ret;
+	int nsfd = -1, ret;
 
 	n = calloc(1, sizeof(*n));
 	if (!n)
@@ -1272,34 +1555,67 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	n->status_op.cb = status_cb;
 	d->opening = n;		/* a fault while we open it fences it (main.c) */
 
+	/*
+	 * The namespace directory is resolved once, here (it may be reached
+	 * through links the administrator made); everything below it is
+	 * opened relative to it, never through a link (nsd_openat).
+	 */
 	if (!realpath(dir, n->path)) {
 		ret = -errno;
 		log_err("namespace %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	if (stat(n->path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	nsfd = open(n->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (nsfd < 0 || fstat(nsfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		ret = -ENOTDIR;
 		log_err("namespace %s: not a directory", n->path);
 		goto fail;
+	}
+	if (d->caps.root) {
+		char bad[PATH_MAX + 64] = "";
+
+		ret = path_links_ok(dir, st.st_uid, bad, sizeof(bad));
+		if (ret == -EPERM) {
+			log_err("namespace %s: the path leads through %s, which is neither root's "
+				"nor the namespace owner's: refusing to serve %s (a handler may have "
+				"put it there). Name the namespace by its real path", dir, bad,
+				n->path);
+			goto fail;
+		}
+		ret = 0;	/* anything else: realpath() above already judged the path */
 	}
 	base = strrchr(n->path, '/');
 	snprintf(n->name, sizeof(n->name), "%s", base && base[1] ? base + 1 : "root");
 
 	ret = woof_ns_init(n->path, 0);
+	if (!ret) {
+		n->metafd = nsd_openat(nsfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY, 0);
+		ret = n->metafd < 0 ? n->metafd : 0;
+		if (ret)
+			n->metafd = -1;
+	}
+	snprintf(meta, sizeof(meta), "%s/" WOOF_NS_META_DIR, n->path);
+	if (ret == -ELOOP || ret == -ENOTDIR) {
+		log_err("%s is %s, not the namespace's bookkeeping directory: refusing to serve "
+			"%s (nothing is written through it). A handler or user replaced it; "
+			"remove the link and move the real .woof back", meta,
+			ret == -ELOOP ? "a symbolic link" : "not a directory", n->path);
+		/* a handler's doing: this namespace is out, the others are served */
+		what = ret == -ELOOP ? ".woof is a symbolic link" : ".woof is not a directory";
+		goto fence;
+	}
 	if (ret) {
 		log_err("namespace %s: %s", n->path, woof_strerror(ret));
 		goto fail;
 	}
-	snprintf(meta, sizeof(meta), "%s/" WOOF_NS_META_DIR, n->path);
-	n->metafd = open(meta, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (n->metafd < 0) {
-		ret = -errno;
-		log_err("%s: %s", meta, strerror(errno));
-		goto fail;
-	}
+	/*
+	 * Another dispatcherd, or anyone who can open the lock file, holding
+	 * it: this namespace is out (fenced, reported), the others are served.
+	 */
+	what = "its lock .woof/" WOOF_DISPATCHERD_LOCK;
 	ret = take_lock(n);
 	if (ret)
-		goto fail;
+		goto fence;
 
 	if ((size_t)snprintf(n->conf_path, sizeof(n->conf_path), "%s%s",
 			     d->config_override ? d->config_override : n->path,
@@ -1309,8 +1625,14 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fail;
 	}
 	ret = load_conf(n, &n->conf);
-	if (ret)
-		goto fail;
+	if (ret) {
+		/* --config names the administrator's file: fatal. The namespace's
+		 * own woof.conf may be a handler's doing: fenced, the others go on. */
+		if (d->config_override)
+			goto fail;
+		what = WOOF_CONF_FILE " (see the error above; fix it, then SIGHUP)";
+		goto fence;
+	}
 	n->spool_max = n->conf.spool_max;
 
 	/* from here on a failure is damage in the namespace's files: fenced, not fatal */
@@ -1370,13 +1692,14 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 		goto fence;
 	}
 
-	handler_user(n, &st);
+	handler_user(n, nsfd, &st);
 	limits_from_conf(n, &n->conf, &lim);
 	ret = sandbox_ns_open(&d->caps, n->path, n->name, &lim, &n->sns);
 	if (ret) {
 		log_err("%s: sandbox: %s", n->path, strerror(-ret));
 		goto fail;
 	}
+	close(nsfd);
 	*out = n;
 	d->opening = NULL;
 	return 0;
@@ -1387,11 +1710,15 @@ fence:
 		snprintf(why, sizeof(why), "cannot be opened: %s: %s", what, woof_strerror(ret));
 		nsd_fence(n, why);
 	}
+	if (nsfd >= 0)
+		close(nsfd);
 	*out = n;
 	d->opening = NULL;
 	return 0;
 fail:
 	d->opening = NULL;
+	if (nsfd >= 0)
+		close(nsfd);
 	nsd_close(n);
 	return ret;
 }
@@ -1542,7 +1869,7 @@ int nsd_reload(struct nsd *n)
 			   c.cpu_quota_us, c.cpu_period_us);
 	}
 	if (c.network != n->conf.network || c.user_set != n->conf.user_set ||
-	    c.uid != n->conf.uid || c.gid != n->conf.gid)
+	    c.group_set != n->conf.group_set || c.uid != n->conf.uid || c.gid != n->conf.gid)
 		log_warn("%s: network or user changed: they apply after dispatcherd restarts "
 			 "(the namespace's sandbox is set up once)", n->path);
 	conf_free(&n->conf);

@@ -38,7 +38,7 @@ static int open_record_woof(struct nsd *n, const char *name, uint64_t elsize, ui
 		.element_size = elsize,
 		.history_size = hist,
 		.create = WOOF_CREATE_OPEN,
-		.mode = 0664,
+		.mode = 0644,	/* dispatcherd alone writes them; the namespace reads */
 	};
 	int ret = woof_create(n->meta, name, &o, wp);
 
@@ -57,10 +57,21 @@ int rec_open(struct nsd *n)
 
 	if ((size_t)snprintf(meta, sizeof(meta), "%s/" WOOF_NS_META_DIR, n->path) >= sizeof(meta))
 		return -ENAMETOOLONG;
+	/* libwoof opens .woof beneath the namespace, never through a link */
 	ret = woof_ns_open(meta, &n->meta);
 	if (ret) {
 		log_err("%s: %s", meta, woof_strerror(ret));
 		return ret;
+	}
+	{
+		struct stat a, b;
+
+		/* the directory libwoof found is the one we hold (not replaced meanwhile) */
+		if (fstat(n->metafd, &a) < 0 || lstat(woof_ns_path(n->meta), &b) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			log_err("%s: replaced while dispatcherd started: refusing to serve", meta);
+			return -ELOOP;
+		}
 	}
 	ret = open_record_woof(n, WOOF_CALLS_FILE, sizeof(struct woof_call_record),
 			       WOOF_CALLS_HISTORY, &n->calls);
@@ -76,10 +87,11 @@ int rec_open(struct nsd *n)
 		log_err("%s/" WOOF_SPOOL_DIR ": %s", meta, strerror(errno));
 		return ret;
 	}
-	n->spooldir = openat(n->metafd, WOOF_SPOOL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	n->spooldir = nsd_openat(n->metafd, WOOF_SPOOL_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (n->spooldir < 0) {
-		ret = -errno;
-		log_err("%s/" WOOF_SPOOL_DIR ": %s", meta, strerror(errno));
+		ret = n->spooldir;
+		n->spooldir = -1;
+		log_err("%s/" WOOF_SPOOL_DIR ": %s", meta, strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -353,10 +365,13 @@ static int status_store(struct nsd *n, const char *buf, size_t len)
 	int ret = 0;
 
 	if (n->statusfd < 0) {
-		n->statusfd = openat(n->metafd, WOOF_STATUS_FILE,
-				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (n->statusfd < 0)
-			return -errno;
+		n->statusfd = nsd_openat(n->metafd, WOOF_STATUS_FILE, O_RDWR | O_CREAT, 0644);
+		if (n->statusfd < 0) {
+			int e = n->statusfd;
+
+			n->statusfd = -1;
+			return e;
+		}
 	}
 	if (flock(n->statusfd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;

@@ -150,7 +150,7 @@ static int file_write(struct nsd *n, uint64_t tseq, const void *el, size_t len)
 	int fd, ret = 0;
 
 	file_name(name, sizeof(name), tseq);
-	fd = openat(n->spooldir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(n->spooldir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	while (len) {

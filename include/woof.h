@@ -49,8 +49,10 @@ WOOF_API void woof_ns_close(struct woof_ns *ns);
 WOOF_API const char *woof_ns_path(const struct woof_ns *ns);
 /*
  * woof_ns_init() - make @dir a namespace: create the directory (one level,
- * with @mode, 0 = 0775) if it is missing, and its .woof/ bookkeeping
- * directory. Idempotent.
+ * with @mode, 0 = 0775, umask applies) if it is missing, and its .woof/
+ * bookkeeping directory (mode 3770 plus the namespace's o+rx bits, the
+ * namespace's group; never through a symbolic link: a .woof that is a
+ * link is -ELOOP). Idempotent. Owner and group: woofctl ns init.
  */
 WOOF_API int woof_ns_init(const char *dir, unsigned int mode);
 /*
@@ -84,7 +86,7 @@ struct woof_create_opts {
 	uint64_t history_size;	/* 1..WOOF_HISTORY_MAX */
 	uint32_t flags;		/* WOOF_F_* (persistent) */
 	uint32_t create;	/* WOOF_CREATE_* */
-	uint32_t mode;		/* file mode, 0 = 0664 (umask applies) */
+	uint32_t mode;		/* file mode, 0 = 0664; set exactly (no umask), group: the namespace's */
 	uint32_t reserved;	/* must be 0 */
 };
 

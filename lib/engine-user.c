@@ -107,18 +107,14 @@ static int owners_map(struct woof_ns *ns)
 	/*
 	 * A namespace's .woof/ opened as a namespace (dispatcherd's calls and
 	 * log) shares its parent's table, .woof/owners, instead of growing a
-	 * .woof/.woof/ of its own.
+	 * .woof/.woof/ of its own (ns_meta_fd() is its own directory then).
 	 */
-	if (ns->is_meta) {
-		fd = openat(ns->dirfd, WOOF_OWNERS_FILE, O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
-	} else {
-		if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
-			return -errno;
-		fd = openat(ns->dirfd, WOOF_NS_META_DIR "/" WOOF_OWNERS_FILE,
-			    O_RDWR | O_CREAT | OPEN_FLAGS, 0664);
-	}
+	fd = ns_meta_fd(ns);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	fd = ns_open_create(fd, WOOF_OWNERS_FILE, O_RDWR | OPEN_FLAGS, WOOF_SHARED_FILE_MODE);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		goto bad;
 	/*
@@ -656,13 +652,13 @@ static int open_woof(int dirfd, const char *name, bool *writable,
 	int fd, ret;
 
 	*writable = true;
-	fd = openat(dirfd, name, O_RDWR | OPEN_FLAGS);
-	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+	fd = ns_openat(dirfd, name, O_RDWR | OPEN_FLAGS, 0);
+	if (fd == -EACCES || fd == -EROFS || fd == -EPERM) {
 		*writable = false;
-		fd = openat(dirfd, name, O_RDONLY | OPEN_FLAGS);
+		fd = ns_openat(dirfd, name, O_RDONLY | OPEN_FLAGS, 0);
 	}
 	if (fd < 0)
-		return errno == EISDIR ? -EBADMSG : -errno;
+		return fd == -EISDIR ? -EBADMSG : fd;
 	if (fstat(fd, st) < 0) {
 		ret = -errno;
 		goto out;
@@ -757,10 +753,11 @@ static int build_file(int dirfd, const char *name,
 	int fd, ret;
 
 	snprintf(tmp, tmplen, ".woof-tmp.%d.%u", (int)getpid(), counter++);
-	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS,
-		    o->mode ? o->mode : 0664);
+	fd = ns_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | OPEN_FLAGS, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	/* the mode asked for (or 0664), not the umask's; the directory's group */
+	ns_file_mode(fd, dirfd, o->mode ? o->mode : WOOF_SHARED_FILE_MODE);
 	/* reserve the blocks now: a full disk must fail here, not SIGBUS later */
 	ret = file_reserve(fd, size);
 	if (ret)

@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -26,6 +28,123 @@
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct woof_ns *ns_list;
 static struct woof_ns *ns_dflt;		/* holds a reference */
+
+/*
+ * Paths under a namespace (Documentation/libwoof.md, "Who owns a
+ * namespace"): the namespace directory is resolved once, by whoever names
+ * it; everything beneath it is opened relative to its descriptor, one
+ * component at a time, never through a symbolic link (a handler may own
+ * the directory and put a link where .woof/ or a WOOF was). openat2()
+ * with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS says so to the kernel; on a
+ * kernel without openat2 (before 5.6) only single components are opened,
+ * with O_NOFOLLOW. A symbolic link is -ELOOP.
+ */
+int ns_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct open_how how;
+	int fd;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+	how.mode = flags & O_CREAT ? mode : 0;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS)
+		return -errno;
+	if (strchr(name, '/') || !strcmp(name, ".."))
+		return -EXDEV;
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Give the file (or directory) open on @fd, just created in the directory
+ * @nsfd (the namespace or its .woof/), the directory's group and exactly
+ * @mode (umask does not apply). The group is best effort: a creator outside the
+ * namespace group cannot give it (a setgid namespace directory already
+ * did); dispatcherd's start-up check names such files.
+ */
+void ns_file_mode(int fd, int nsfd, mode_t mode)
+{
+	struct stat d, st;
+
+	if (fstat(nsfd, &d) == 0 && fstat(fd, &st) == 0 && st.st_gid != d.st_gid)
+		(void)!fchown(fd, (uid_t)-1, d.st_gid);
+	(void)!fchmod(fd, mode);
+}
+
+/*
+ * Open the file @name in the directory @dirfd, creating it with @mode if
+ * it is missing. An existing file is opened without O_CREAT, so that
+ * fs.protected_regular does not refuse a file somebody else made in a
+ * sticky namespace directory; a new one gets ns_file_mode().
+ */
+int ns_open_create(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		fd = ns_openat(dirfd, name, flags & ~(O_CREAT | O_EXCL), 0);
+		if (fd != -ENOENT)
+			return fd;
+		fd = ns_openat(dirfd, name, flags | O_CREAT | O_EXCL, mode & 0777);
+		if (fd >= 0) {
+			ns_file_mode(fd, dirfd, mode);
+			return fd;
+		}
+		if (fd != -EEXIST)
+			return fd;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * The namespace's bookkeeping directory .woof/, made if missing (mode
+ * 3770 plus the namespace directory's bits for others, the namespace's
+ * group) and opened once, never through a symbolic link: a .woof that is
+ * a link (or not a directory) is -ELOOP / -ENOTDIR, never written
+ * through. For a namespace that is itself some .woof/, its own directory.
+ * Called with owner_lock held.
+ */
+int ns_meta_fd(struct woof_ns *ns)
+{
+	int fd;
+
+	if (ns->is_meta)
+		return ns->dirfd;
+	if (ns->metafd >= 0)
+		return ns->metafd;
+	fd = ns_meta_dir_open(ns->dirfd, true);
+	if (fd >= 0)
+		ns->metafd = fd;
+	return fd;
+}
+
+/* .woof/ below the namespace directory @nsfd, made with @create. */
+int ns_meta_dir_open(int nsfd, bool create)
+{
+	struct stat d;
+	bool made;
+	int fd;
+
+	fd = ns_openat(nsfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (fd == -ENOTDIR && fstatat(nsfd, WOOF_NS_META_DIR, &d, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(d.st_mode))
+		return -ELOOP;		/* a link (O_DIRECTORY says ENOTDIR) */
+	if (fd != -ENOENT || !create)
+		return fd;
+	if (fstat(nsfd, &d) < 0)
+		return -errno;
+	made = mkdirat(nsfd, WOOF_NS_META_DIR, 0700) == 0;
+	if (!made && errno != EEXIST)
+		return -errno;
+	fd = ns_openat(nsfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0 && made)
+		ns_file_mode(fd, nsfd, WOOF_META_DIR_MODE | (d.st_mode & 0005));
+	return fd;
+}
 
 /*
  * Does woof.ko serve the directory @dev/@ino? Asks NS_LIST on
@@ -234,17 +353,47 @@ static int engine_for(struct woof_ns *ns)
 	return 0;
 }
 
-static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
+/*
+ * Open the namespace directory @dir: resolved once, symbolic links and
+ * all (the user names it). The one exception is a namespace's .woof/
+ * opened as a namespace of its own (dispatcherd's calls and log): its
+ * parent is resolved and .woof itself is opened beneath it, never through
+ * a link. Returns the descriptor and the absolute path in @pathp.
+ */
+static int ns_dir_open(const char *dir, char **pathp)
 {
-	struct woof_ns *ns;
-	struct stat st;
-	char *path;
-	int fd, ret;
+	size_t len = strlen(dir), blen = sizeof(WOOF_NS_META_DIR) - 1;
+	char *copy, *path, *full = NULL;
+	int pfd, fd;
 
-	if (!dir)
-		return -EINVAL;
-	if (!dir[0])
-		return -ENOENT;		/* like open(2) */
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len >= blen && !strncmp(dir + len - blen, WOOF_NS_META_DIR, blen) &&
+	    (len == blen || dir[len - blen - 1] == '/')) {
+		copy = strndup(dir, len - blen);
+		if (!copy)
+			return -ENOMEM;
+		path = realpath(copy[0] ? copy : ".", NULL);
+		free(copy);
+		if (!path)
+			return errno == ENOMEM ? -ENOMEM : -errno;
+		pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0) {
+			free(path);
+			return -errno;
+		}
+		fd = ns_meta_dir_open(pfd, false);
+		close(pfd);
+		if (fd >= 0 && asprintf(&full, "%s%s" WOOF_NS_META_DIR,
+					strcmp(path, "/") ? path : "", "/") < 0) {
+			close(fd);
+			fd = -ENOMEM;
+		}
+		free(path);
+		if (fd >= 0)
+			*pathp = full;
+		return fd;
+	}
 	path = realpath(dir, NULL);
 	if (!path)
 		return errno == ENOMEM ? -ENOMEM : -errno;
@@ -255,6 +404,24 @@ static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
 		free(path);
 		return -e;
 	}
+	*pathp = path;
+	return fd;
+}
+
+static int ns_lookup_or_add(const char *dir, struct woof_ns **nsp)
+{
+	struct woof_ns *ns;
+	struct stat st;
+	char *path = NULL;
+	int fd, ret;
+
+	if (!dir)
+		return -EINVAL;
+	if (!dir[0])
+		return -ENOENT;		/* like open(2) */
+	fd = ns_dir_open(dir, &path);
+	if (fd < 0)
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
@@ -368,8 +535,11 @@ int woof_ns_init(const char *dir, unsigned int mode)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (mkdirat(fd, WOOF_NS_META_DIR, mode) < 0 && errno != EEXIST)
-		ret = -errno;
+	ret = ns_meta_dir_open(fd, true);
+	if (ret >= 0) {
+		close(ret);
+		ret = 0;
+	}
 	close(fd);
 	return ret;
 }

@@ -23,9 +23,10 @@
  *
  * woof_triggers_listen() replaces whatever socket is bound: a dispatcher
  * must hold the namespace's dispatcherd.lock (flock) before it listens.
- * The log, the owners table and the socket are created with the caller's
- * uid and umask: a dispatcher running as root hands them to the handlers'
- * user.
+ * The log, the owners table and the socket get the namespace's group and
+ * fixed modes (0664, 0664, 0660) whoever creates them, and are reached only
+ * through the .woof/ descriptor of the namespace, never through a link
+ * (Documentation/libwoof.md, "Who owns a namespace").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,19 +74,13 @@ static bool is_kernel(const struct woof_ns *ns)
 	return ns->ops == &woof_kernel_engine;
 }
 
-/* .woof/ of @ns, created if missing (owner_lock held). */
+/* .woof/ of @ns, created if missing, never through a link (owner_lock held). */
 static int meta_dir(struct woof_ns *ns)
 {
-	int fd;
+	int fd = ns_meta_fd(ns);
 
-	if (ns->metafd >= 0)
-		return 0;
-	if (mkdirat(ns->dirfd, WOOF_NS_META_DIR, 0775) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(ns->dirfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ELOOP || errno == ENOTDIR ? -EBADMSG : -errno;
-	ns->metafd = fd;
+		return fd == -ELOOP || fd == -ENOTDIR ? -EBADMSG : fd;
 	return 0;
 }
 
@@ -151,13 +146,13 @@ int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 			ret = -ENOMEM;
 		} else if (is_kernel(ns)) {
 			/* woof.ko made the log when it mounted the namespace; it alone writes it */
-			ret = kernel_map_ro_at(ns->metafd, WOOF_TRIGGERS_FILE, m);
+			ret = kernel_map_ro_at(ns_meta_fd(ns), WOOF_TRIGGERS_FILE, m);
 			if (ret == -ENOENT)
 				ret = -EBADMSG;
 		} else {
-			ret = user_create_at(ns->metafd, WOOF_TRIGGERS_FILE, &o, m);
+			ret = user_create_at(ns_meta_fd(ns), WOOF_TRIGGERS_FILE, &o, m);
 			if (ret == -EEXIST)	/* exists with another history: use it as it is */
-				ret = user_map_at(ns->metafd, WOOF_TRIGGERS_FILE, m);
+				ret = user_map_at(ns_meta_fd(ns), WOOF_TRIGGERS_FILE, m);
 		}
 		if (m) {
 			if (ret || m->element_size != sizeof(struct woof_trigger)) {
@@ -181,21 +176,53 @@ int triggers_map(struct woof_ns *ns, struct woof_map **tlp)
 }
 
 /*
- * The dispatch socket's address. sun_path holds 107 bytes; a longer
- * namespace path is reached through /proc/self/fd/<dirfd>.
+ * The dispatch socket's address: through /proc/self/fd/<.woof's
+ * descriptor>, so that the socket is bound and reached in the .woof/ this
+ * process opened (never through a link put where .woof was). Without a
+ * /proc, the path, when .woof there is still the directory we hold.
  */
 static int sock_addr(struct woof_ns *ns, struct sockaddr_un *sa)
 {
-	int n;
+	char dir[PATH_MAX];
+	struct stat a, b;
+	int n, mfd;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s/%s", ns->path,
-		     WOOF_NS_META_DIR, WOOF_DISPATCH_SOCK);
-	if (n > 0 && (size_t)n < sizeof(sa->sun_path))
+	if (__atomic_load_n(&ns->sock_proc, __ATOMIC_ACQUIRE)) {
+		strcpy(sa->sun_path, ns->sock_path);	/* the descriptor stays open */
 		return 0;
-	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s/%s",
-		     ns->dirfd, WOOF_NS_META_DIR, WOOF_DISPATCH_SOCK);
+	}
+	pthread_mutex_lock(&ns->owner_lock);
+	mfd = ns_meta_fd(ns);
+	if (mfd >= 0 && fstat(mfd, &b) == 0) {
+		snprintf(dir, sizeof(dir), "/proc/self/fd/%d", mfd);
+		if (stat(dir, &a) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			snprintf(ns->sock_path, sizeof(ns->sock_path), "/proc/self/fd/%d/%s", mfd,
+				 WOOF_DISPATCH_SOCK);
+			__atomic_store_n(&ns->sock_proc, true, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&ns->owner_lock);
+	if (mfd < 0)
+		return mfd;
+	if (__atomic_load_n(&ns->sock_proc, __ATOMIC_ACQUIRE)) {
+		strcpy(sa->sun_path, ns->sock_path);
+		return 0;
+	}
+	if (fstat(mfd, &b) < 0)
+		return -errno;
+	/* no /proc: the path, while .woof there is the directory we hold */
+	snprintf(dir, sizeof(dir), "%s%s%s", ns->path, ns->is_meta ? "" : "/",
+		 ns->is_meta ? "" : WOOF_NS_META_DIR);
+	if (lstat(dir, &a) < 0 || !S_ISDIR(a.st_mode) || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev)
+		return -ELOOP;		/* .woof was replaced since we opened it */
+	if (strlen(dir) + 1 + sizeof(WOOF_DISPATCH_SOCK) > sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	n = snprintf(sa->sun_path, sizeof(sa->sun_path), "%.*s/%s",
+		     (int)(sizeof(sa->sun_path) - sizeof(WOOF_DISPATCH_SOCK) - 1), dir,
+		     WOOF_DISPATCH_SOCK);
 	return n > 0 && (size_t)n < sizeof(sa->sun_path) ? 0 : -ENAMETOOLONG;
 }
 
@@ -350,11 +377,21 @@ int woof_triggers_listen(struct woof_triggers *t)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlinkat(t->ns->metafd, WOOF_DISPATCH_SOCK, 0);	/* a stale socket */
+	unlinkat(ns_meta_fd(t->ns), WOOF_DISPATCH_SOCK, 0);	/* a stale socket */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
+	}
+	/* clients and handlers send to it: the namespace's group, 0660 */
+	{
+		int mfd = ns_meta_fd(t->ns);
+		struct stat d;
+
+		if (fstat(mfd, &d) == 0)
+			(void)!fchownat(mfd, WOOF_DISPATCH_SOCK, (uid_t)-1, d.st_gid,
+					AT_SYMLINK_NOFOLLOW);
+		(void)!fchmodat(mfd, WOOF_DISPATCH_SOCK, WOOF_SOCK_MODE, AT_SYMLINK_NOFOLLOW);
 	}
 	return fd;
 }

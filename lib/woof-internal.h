@@ -74,6 +74,8 @@ struct woof_ns {
 	bool is_meta;			/* this is a namespace's .woof/ itself (calls, log) */
 	struct woof_map *triggers;	/* .woof/triggers, or NULL */
 	int notify_fd;			/* datagram socket to the dispatcher, or -1 */
+	bool sock_proc;			/* sock_path is set: /proc/self/fd/<.woof>/... */
+	char sock_path[48];
 
 	/* kernel engine: the namespace device /dev/woof/<kname> */
 	int devfd;			/* -1 for the user-space engine */
@@ -118,6 +120,23 @@ WOOF_HIDDEN int ns_open_resolved(const char *def_dir, const char *woof_name,
 WOOF_HIDDEN void ns_atfork_prepare(void);
 WOOF_HIDDEN void ns_atfork_parent(void);
 WOOF_HIDDEN void ns_atfork_child(void);
+/*
+ * Paths below a namespace: never through a symbolic link (ns.c). -errno or
+ * a descriptor; O_NOFOLLOW and O_CLOEXEC are implied.
+ */
+WOOF_HIDDEN int ns_openat(int dirfd, const char *name, int flags, mode_t mode);
+WOOF_HIDDEN int ns_open_create(int dirfd, const char *name, int flags, mode_t mode);
+WOOF_HIDDEN void ns_file_mode(int fd, int nsfd, mode_t mode);
+WOOF_HIDDEN int ns_meta_dir_open(int nsfd, bool create);
+WOOF_HIDDEN int ns_meta_fd(struct woof_ns *ns);
+/*
+ * The modes of what libwoof creates in a namespace, whoever creates it
+ * (umask does not apply; the group is the namespace directory's): see
+ * "Who owns a namespace" in Documentation/libwoof.md.
+ */
+#define WOOF_META_DIR_MODE	03770	/* .woof/: setgid, sticky (+ the namespace's o+rx) */
+#define WOOF_SHARED_FILE_MODE	0664	/* WOOFs (default), .woof/owners, .woof/triggers */
+#define WOOF_SOCK_MODE		0660	/* .woof/dispatch */
 /*
  * Does woof.ko serve the directory @dev/@ino now? 1 (and its name in @name,
  * its device number in @rdev, when not NULL), 0 (no, or no module), -errno.

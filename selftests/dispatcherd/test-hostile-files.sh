@@ -230,7 +230,9 @@ tb create w 64 && tb create results 64 || fail "create B"
 start_ab
 ta put w rec 1 1 && ta wait results 1 20 || fail "A does not run handlers"
 wait_for 20 finals_in 1 "$A" || fail "call 1 did not end"
-as_user sh -c "cp '$A/.woof/triggers' '$A/.woof/t.new' && mv '$A/.woof/t.new' '$A/.woof/triggers'" ||
+# (as root: .woof is sticky, so the handlers' user may not rename over the
+# log - the namespace's owner may, and so may root)
+sh -c "cp -p '$A/.woof/triggers' '$A/.woof/t.new' && mv '$A/.woof/t.new' '$A/.woof/triggers'" ||
 	fail "replace"
 ta put w rec 2 2 || fail "put 2"
 # dispatcherd looks at the log at most once a second, when it has work:
@@ -272,3 +274,49 @@ out=$(ta check 9)
 [[ $out == *"present=$k missing=$((9 - k)) duplicates=0 "* ]] || fail "A: $out"
 ok "trigger log cut after entry $k: its $k entries ran, $((9 - k)) released ($out)"
 stop_daemon || fail "exit status $?"
+
+# ---- 8. what a handler leaves for the next start ------------------------------
+# .woof replaced by a link, woof.conf garbled, the lock held by the
+# namespace's user: at the next start A is fenced with the reason, and B is
+# served (before, each made dispatcherd exit at start, B with it).
+pair 8
+ta create w 64 && ta create results 64 || fail "create A"
+tb create w 64 && tb create results 64 || fail "create B"
+start_ab		# makes A's .woof
+stop_daemon
+PLAIN=$(mktemp -d "${TMPDIR:-/tmp}/woof-disp-plain-XXXXXX") || fail "mktemp"
+mv "$A/.woof" "$A/.woof.moved" && as_user ln -s "$PLAIN" "$A/.woof" || fail "link .woof"
+: >"$DLOG"
+start_ab
+wait_for 20 grep -qE "$A: FENCED: .*\.woof is a symbolic link" "$DLOG" || fail "A not fenced for its .woof link"
+tb put w rec 1 1 && tb wait results 1 20 || fail "B not served while A's .woof is a link"
+[ -z "$(ls -A "$PLAIN")" ] || fail "dispatcherd wrote in the link's target: $(ls -A "$PLAIN")"
+stop_daemon
+rm -f "$A/.woof" && rmdir "$PLAIN" && mv "$A/.woof.moved" "$A/.woof" || fail "restore .woof"
+ok ".woof a link at start: A fenced, nothing written through it, B served"
+
+printf '[namespace]\nmax_concurrent = lots\n' >"$A/woof.conf" && chown 65534:65534 "$A/woof.conf" || fail "woof.conf"
+: >"$DLOG"
+start_ab
+wait_for 20 fenced || fail "A not fenced for its woof.conf"
+grep -qE "^fence_reason .*woof.conf" "$A/.woof/status" || fail "reason: $(grep fence_reason "$A/.woof/status")"
+tb put w rec 2 2 && tb wait results 2 20 || fail "B not served while A's woof.conf is bad"
+rm -f "$A/woof.conf"
+kill -HUP "$DPID"
+wait_for 20 serving || fail "A not served after woof.conf was fixed and SIGHUP"
+ta put w rec 1 1 && ta wait results 1 20 || fail "A does not run handlers after SIGHUP"
+stop_daemon
+ok "bad woof.conf at start: A fenced, B served; fixed and SIGHUP: A served"
+
+# the namespace's user holds the lock (flock needs only a read-only open)
+( exec "${AS[@]}" flock "$A/.woof/dispatcherd.lock" sleep 600 ) &
+HOLDER=$!	# flock itself (the subshell and setpriv exec it); its child sleeps
+wait_for 10 eval "grep -q \"FLOCK.*\$(stat -c %i \"$A/.woof/dispatcherd.lock\")\" /proc/locks" ||
+	fail "the lock was not taken"
+: >"$DLOG"
+start_ab
+wait_for 20 grep -qE "$A: FENCED: .*dispatcherd.lock" "$DLOG" || fail "A not fenced while its lock is held"
+tb put w rec 3 3 && tb wait results 3 20 || fail "B not served while A's lock is held"
+stop_daemon
+pkill -P "$HOLDER" sleep; kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+ok "lock held by the namespace's user: A fenced, B served"

@@ -29,10 +29,17 @@ static const struct woofctl_object objects[] = {
 };
 
 static const struct woofctl_cmd commands[] = {
-	{ "ns", "init", cmd_ns_init, "DIR",
+	{ "ns", "init", cmd_ns_init, "DIR [--owner USER] [--group GROUP]",
 	  "make DIR a namespace (create it if missing)",
 	  "Creates DIR (one level) if it does not exist and its .woof/ bookkeeping\n"
-	  "directory. Running it on a namespace again changes nothing.\n" },
+	  "directory. Running it on a namespace again changes nothing, unless:\n"
+	  "  --owner USER   the namespace's owner, a name or a number\n"
+	  "  --group GROUP  the namespace group its clients and handlers share\n"
+	  "With either, DIR and .woof/ get that owner and group and mode 3770\n"
+	  "(setgid, sticky), and every WOOF and shared bookkeeping file the group\n"
+	  "and its write bit: this also fixes an existing namespace (dispatcherd's\n"
+	  "start-up warning prints the command). See \"Who owns a namespace\" in\n"
+	  "Documentation/dispatcherd.md.\n" },
 
 	{ "ns", "repair", cmd_ns_repair, "DIR [--handler WOOF=HANDLER]...",
 	  "bring back a namespace dispatcherd fenced (its files were damaged)",
