@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -91,10 +92,15 @@ int tu_run_children(int n, tu_child_fn fn, void *arg, int timeout_ms);
 int tu_wait_asleep(pid_t pid, const char *where, int timeout_ms, char *seen);
 /* woof_wait or a blocking put: a futex (user engine) or woof.ko's wait queues */
 #define TU_IN_WAIT "futex|woof"
-/* Assert that @pid comes to sleep in TU_IN_WAIT within 10 s; @what names it. */
+/*
+ * Assert that @pid comes to sleep in TU_IN_WAIT within 10 s (else kill it);
+ * @what names it.
+ */
 #define tu_assert_asleep(pid, what) do {					\
 	char tu_seen_[64];							\
 	int tu_rc_ = tu_wait_asleep((pid), TU_IN_WAIT, 10000, tu_seen_);	\
+	if (tu_rc_)								\
+		kill((pid), SIGKILL);	/* no child left behind */		\
 	cr_assert(tu_rc_ == 0, "%s:%d: %s (pid %d) never slept in %s: %s (%s)",	\
 		  __FILE__, __LINE__, (what), (int)(pid), TU_IN_WAIT,		\
 		  tu_err(tu_rc_), tu_seen_);					\

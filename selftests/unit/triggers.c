@@ -205,12 +205,15 @@ Test(triggers, claim_does_not_wait_for_a_live_lock_holder)
 /* The blocked appender sleeps and is woken by the claim (no polling). */
 static int blocked_putter(int idx, void *arg)
 {
+	int *going = arg;
 	struct woof_ns *ns;
 	struct el e = mk(99);
 	uint64_t seq;
 
-	if (woof_ns_open(arg, &ns))
+	(void)idx;
+	if (woof_ns_open(tu_dir, &ns))
 		return 1;
+	__atomic_store_n(going, 1, __ATOMIC_SEQ_CST);
 	return woof_put(ns, "w", NULL, &e, &seq) == 0 && seq == 3 ? 0 : 2;
 }
 
@@ -225,8 +228,21 @@ Test(triggers, blocking_put_wakes_on_claim)
 
 	tu_assert_ok(woof_append(w, &e, "h", &seq));
 	tu_assert_ok(woof_append(w, &e, NULL, &seq));
-	pid = tu_fork(blocked_putter, 0, tu_dir);
-	usleep(200 * 1000);
+	int *going = tu_shared(sizeof(int));
+	pid = tu_fork(blocked_putter, 0, going);
+	/* the put sleeps: it started, and sleeps in a futex (or woof.ko) ... */
+	cr_assert(tu_wait_flag(going, 10000), "the putter never started");
+	tu_assert_asleep(pid, "the blocked put");
+	/* ... having flagged the PENDING slot it waits for (user-space engine) */
+	if (!tu_kernel()) {
+		const struct woof_header *h = woof_header(w);
+		const struct woof_slot *sl = (const void *)((const char *)h + WOOF_HEADER_SIZE);
+
+		cr_assert((__atomic_load_n(&sl->flags, __ATOMIC_SEQ_CST) &
+			   (WOOF_SLOT_PENDING | WOOF_SLOT_WAITER)) ==
+			  (WOOF_SLOT_PENDING | WOOF_SLOT_WAITER),
+			  "the put sleeps, but slot 0 says flags %#x", sl->flags);
+	}
 	tu_assert_u64(woof_latest(w), 2);		/* still waiting */
 	tu_assert_ok(woof_triggers_open(tu_ns, &t));
 	tu_assert_ok(woof_triggers_read(t, 1, &tr));
