@@ -56,8 +56,13 @@ cleanup() {
 	touch "$NS/go" 2>/dev/null	# lets "slow" handlers end
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID" 2>/dev/null
-		sleep 0.3
-		kill -TERM "$DPID" 2>/dev/null	# the second one kills running calls
+		# the second one kills running calls, once the first was taken
+		for _ in $(seq 100); do
+			grep -qE '^state (stopping|stopped)' "$NS/.woof/status" 2>/dev/null && break
+			kill -0 "$DPID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -TERM "$DPID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null

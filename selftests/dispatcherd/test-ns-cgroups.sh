@@ -24,7 +24,9 @@ printf '[namespace]\ntimeout = 60s\n' >"$Y/woof.conf"
 YPID=
 stop_y() {
 	if [ -n "$YPID" ] && kill -0 "$YPID" 2>/dev/null; then
-		kill -TERM "$YPID"; sleep 0.2; kill -TERM "$YPID" 2>/dev/null
+		kill -TERM "$YPID"
+		wait_for 5 eval "grep -qE '^state (stopping|stopped)' '$Y/.woof/status' || ! kill -0 $YPID"
+		kill -TERM "$YPID" 2>/dev/null
 		wait_for 5 eval "! kill -0 $YPID"
 		kill -KILL "$YPID" 2>/dev/null
 		wait "$YPID" 2>/dev/null
