@@ -56,8 +56,13 @@ cleanup() {
 	touch "$NS/go" 2>/dev/null	# lets "slow" handlers end
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID" 2>/dev/null
-		sleep 0.3
-		kill -TERM "$DPID" 2>/dev/null	# the second one kills running calls
+		# the second one kills running calls, once the first was taken
+		for _ in $(seq 100); do
+			grep -qE '^state (stopping|stopped)' "$NS/.woof/status" 2>/dev/null && break
+			kill -0 "$DPID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -TERM "$DPID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
@@ -295,7 +300,16 @@ else fail "status shows exactly the status file's sandbox lines and what is not 
 # logs -f started now: it must get the output of the calls made from here on
 timeout 60 "$WOOFCTL" -N "$NS" logs -f -n 0 >"$T/lf2" 2>"$T/lf2.err" &
 lf2=$!; BG_PIDS+=("$lf2")
-sleep 0.3
+# ... so the calls come once it follows: the woofctl under timeout sleeps in
+# woof_wait (a futex), having flagged .woof/log's header (wait_flag, byte 84)
+following_log() {
+	local p
+	p=$(pgrep -P "$lf2" -x woofctl) || return 1
+	[ "$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f1)" = S ] &&
+		grep -q futex "/proc/$p/wchan" &&
+		[ "$(od -An -t u4 -j 84 -N 4 "$NS/.woof/log" | tr -d ' ')" = 1 ]
+}
+if wait_until 10 following_log; then pass "logs -f -n 0 waits in woof_wait"; else fail "logs -f -n 0 waits in woof_wait" "$(cat "$T/lf2.err")"; fi
 
 as_user "$WOOFCTL" -N "$NS" woof put hello --handler slow --hex 00 >"$OUT" 2>"$ERR"
 out_has "put for slow: seq 2" "^appended seq 2$"

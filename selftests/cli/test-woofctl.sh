@@ -360,10 +360,42 @@ if [ ! -s "$OUT" ]; then pass "tail -n 0 prints nothing"; else fail "tail -n 0 p
 expect 2 "tail -n with a bad number" -N "$NS" woof tail w16 -n x
 expect 1 "tail of a missing WOOF" -N "$NS" woof tail nosuch
 
+# woofctl_below PID: the woofctl process PID is or runs (through timeout, a subshell)
+woofctl_below() {
+	local c
+	if [ "$(cat "/proc/$1/comm" 2>/dev/null)" = woofctl ]; then echo "$1"; return 0; fi
+	for c in $(pgrep -P "$1"); do woofctl_below "$c" && return 0; done
+	return 1
+}
+# following PID WOOF: the woofctl below PID sleeps in woof_wait - in a futex
+# (state S), having flagged WOOF's header for a wake-up (wait_flag, the
+# 32-bit word at byte 84) - so tail -f -n 0 cannot miss the next put
+following() {
+	local p
+	p=$(woofctl_below "$1") || return 1
+	[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)" = S ] || return 1
+	grep -q futex "/proc/$p/wchan" 2>/dev/null || return 1
+	[ "$(od -An -t u4 -j 84 -N 4 "$NS/$2" | tr -d ' ')" = 1 ]
+}
+# gone PID: PID has exited (no process, or a zombie)
+gone() {
+	[ ! -e "/proc/$1" ] || [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" = Z ]
+}
+# until_true SECONDS CMD...: run CMD until it succeeds, at most SECONDS
+until_true() {
+	local i n=$(( $1 * 20 ))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # tail -f gets an element appended by another process, then stops on SIGINT
 timeout 20 "$WOOFCTL" -j -N "$NS" woof tail -n 0 -f w16 >"$T/follow" 2>"$T/follow.err" &
 tpid=$!; BG_PIDS+=("$tpid")
-sleep 0.5
+if until_true 10 following "$tpid" w16; then pass "tail -f -n 0 waits in woof_wait"; else fail "tail -f -n 0 waits in woof_wait" "$(cat "$T/follow.err")"; fi
 "$WOOFCTL" -N "$NS" woof put w16 --hex "ab cd" >/dev/null
 if wait_for "$T/follow" '"seq":7' 5; then pass "tail -f receives an element from another process"; else fail "tail -f receives an element from another process"; fi
 "$WOOFCTL" -N "$NS" woof put w16 --hex "ef" >/dev/null
@@ -386,13 +418,16 @@ wait "$tpid"; st=$?
 if [ "$alive" = yes ] && [ "$st" -eq 0 ]; then pass "tail -f runs until SIGTERM, then exits 0"; else fail "tail -f runs until SIGTERM, then exits 0" "running $alive, exit $st"; fi
 
 # ... and when its reader goes away (EPIPE)
-( timeout 20 "$WOOFCTL" -N "$NS" woof tail -n 0 -f --raw w16 | head -c 1 >"$T/one"
+( timeout 20 "$WOOFCTL" -N "$NS" woof tail -n 0 -f --raw w16 |
+	sh -c 'echo $$ >"$1"; exec head -c 1' sh "$T/head.pid" >"$T/one"
   echo "${PIPESTATUS[0]}" >"$T/pipestatus" ) &
 ppid=$!; BG_PIDS+=("$ppid")
-sleep 0.5
+until_true 10 following "$ppid" w16 || fail "tail -f --raw into a pipe waits in woof_wait"
 "$WOOFCTL" -N "$NS" woof put w16 --hex "5a" >/dev/null
 wait_for "$T/one" 'Z' 5
-sleep 0.3
+# the reader is gone before the next element comes
+hpid=$(cat "$T/head.pid")
+until_true 10 gone "$hpid" || fail "head -c 1 did not exit after one byte"
 "$WOOFCTL" -N "$NS" woof put w16 --hex "5b" >/dev/null	# this write meets EPIPE
 wait "$ppid"
 if grep -q Z "$T/one" && [ "$(cat "$T/pipestatus" 2>/dev/null)" = 0 ]; then pass "tail -f exits 0 on EPIPE"; else fail "tail -f exits 0 on EPIPE" "status $(cat "$T/pipestatus" 2>/dev/null)"; fi

@@ -24,7 +24,9 @@ printf '[namespace]\ntimeout = 60s\n' >"$Y/woof.conf"
 YPID=
 stop_y() {
 	if [ -n "$YPID" ] && kill -0 "$YPID" 2>/dev/null; then
-		kill -TERM "$YPID"; sleep 0.2; kill -TERM "$YPID" 2>/dev/null
+		kill -TERM "$YPID"
+		wait_for 5 eval "grep -qE '^state (stopping|stopped)' '$Y/.woof/status' || ! kill -0 $YPID"
+		kill -TERM "$YPID" 2>/dev/null
 		wait_for 5 eval "! kill -0 $YPID"
 		kill -KILL "$YPID" 2>/dev/null
 		wait "$YPID" 2>/dev/null
@@ -64,7 +66,9 @@ ok "two namespaces named 'same': cgroups ${nsx##*/} and ${nsy##*/}"
 # X's call passes its 2 s timeout and is killed (cgroup.kill); Y's goes on
 x_failed() { "$DISPATCHERD_DUMP" -N "$X" calls | grep -q 'state=failed reason=timeout'; }
 wait_for 20 x_failed || fail "X's call was not killed at its timeout"
-sleep 0.5
+# the kill is done once X's call process is gone; only then look at Y's
+x_gone() { [ ! -e "/proc/$xpid" ] || grep -q '^State:.*Z' "/proc/$xpid/status"; }
+wait_for 10 x_gone || fail "X's call (pid $xpid) still alive after its timeout"
 kill -0 "$ypid" 2>/dev/null || fail "X's timeout kill also killed Y's call (pid $ypid)"
 grep -q "^call .* state=running .*pid=$ypid " "$Y/.woof/status" || fail "Y's call is no longer running"
 "$DISPATCHERD_DUMP" -N "$Y" calls | grep -q 'state=failed' && fail "Y has a failed call"

@@ -138,12 +138,22 @@ if [ -r "$pcdir/woof-uninstalled.pc" ] && command -v "${CC:-cc}" >/dev/null; the
 		fail "one-line build: cc -shared -fPIC hw.c \$(pkg-config --cflags --libs woof)"
 	[ ${#AS[@]} = 0 ] || chown 65534:65534 "$NS/hw.so.new"
 	mv "$NS/hw.so.new" "$NS/hw.so"
-	sleep 1.2	# dispatcherd looks at NAME.so again at most once a second
-	as_user "$HW_DIR/hw-client" -W hello-woof | grep -q "at seq_no 5" || fail "hw-client (new hw.so)"
-	wait_final 5 20 || fail "the call of the rebuilt hw.so did not end"
-	grep -q "handler hw: .*hw.so was replaced; new warm workers load it" "$DLOG" ||
-		fail "the replaced hw.so was not noticed"
-	"$DISPATCHERD_DUMP" -N "$NS" log -r | grep -qx "from woof hello-woof at 5 with string: my second bark" ||
+	# dispatcherd looks at NAME.so again at a call's start, at most once a
+	# second (RT_SO_RECHECK_NS): call until a call's start noticed the new
+	# file (its log says so), at most 10 s; that call runs in a new worker
+	replaced() { grep -q "handler hw: .*hw.so was replaced; new warm workers load it" "$DLOG"; }
+	workers_before=$(started hw "warm worker")
+	s=4 t_end=$(( $(date +%s) + 10 ))
+	until replaced; do
+		[ "$(date +%s)" -le "$t_end" ] || fail "the replaced hw.so was not noticed in 10 s ($((s - 4)) calls)"
+		s=$((s + 1))
+		as_user "$HW_DIR/hw-client" -W hello-woof | grep -q "at seq_no $s" || fail "hw-client (new hw.so)"
+		wait_final $s 20 || fail "call $s (after hw.so was replaced) did not end"
+	done
+	echo "    noticed at call $s ($((s - 4)) calls after the replacement)"
+	[ "$(started hw "warm worker")" -gt "$workers_before" ] ||
+		fail "no new warm worker for hw after hw.so was replaced"
+	"$DISPATCHERD_DUMP" -N "$NS" log -r | grep -qx "from woof hello-woof at $s with string: my second bark" ||
 		fail "the pkg-config-built hw.so did not print"
 	ok "hw.so built with pkg-config woof replaces the running one"
 else

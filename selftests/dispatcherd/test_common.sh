@@ -60,7 +60,8 @@ cleanup() {
 		pids=$(running_pids)
 		# twice: the second SIGTERM makes dispatcherd kill its running calls
 		kill -TERM "$DPID" 2>/dev/null
-		sleep 0.2
+		# the second one counts once the first was taken (state stopping)
+		wait_for 5 eval "grep -qE '^state (stopping|stopped)' '$NS/.woof/status' || ! kill -0 $DPID"
 		kill -TERM "$DPID" 2>/dev/null
 		wait_for 5 eval "! kill -0 $DPID"
 		kill -KILL "$DPID" 2>/dev/null

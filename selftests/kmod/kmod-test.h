@@ -139,6 +139,78 @@ static inline uint64_t kt_now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
+/*
+ * Wait (a bounded poll, up to @timeout_ms) until process @pid sleeps in the
+ * kernel (state S) in a function whose name contains one of the
+ * '|'-separated words of @where (/proc/PID/wchan), e.g. "woof" for a wait
+ * in woof.ko, "poll" for poll(2). 0, -ESRCH (gone or a zombie) or
+ * -ETIMEDOUT; @seen (64 bytes, may be NULL) says what was seen last.
+ */
+static inline int kt_wait_asleep(pid_t pid, const char *where, int timeout_ms, char *seen)
+{
+	uint64_t deadline = kt_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	char path[64], buf[512], wchan[128], state, *p;
+	ssize_t n;
+	int fd;
+
+	if (seen)
+		snprintf(seen, 64, "nothing");
+	for (;;) {
+		wchan[0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -ESRCH;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		state = p && p[1] == ' ' ? p[2] : '?';
+		if (state == 'Z' || state == 'X')
+			return -ESRCH;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, wchan, sizeof(wchan) - 1);
+			close(fd);
+			wchan[n > 0 ? n : 0] = '\0';
+		}
+		if (seen)
+			snprintf(seen, 64, "state %c, wchan %s", state, wchan[0] ? wchan : "?");
+		if (state == 'S' && wchan[0]) {
+			const char *w = where;
+
+			while (*w) {
+				size_t len = strcspn(w, "|");
+				char word[64];
+
+				snprintf(word, sizeof(word), "%.*s", (int)len, w);
+				if (len && strstr(wchan, word))
+					return 0;
+				w += len;
+				if (*w == '|')
+					w++;
+			}
+		}
+		if (kt_now_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(1000);	/* a bounded poll of the child's state */
+	}
+}
+
+/* Wait (bounded) until the word at @p is nonzero; true when it became so. */
+static inline bool kt_wait_word(const uint32_t *p, int timeout_ms)
+{
+	uint64_t deadline = kt_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	while (!__atomic_load_n(p, __ATOMIC_ACQUIRE)) {
+		if (kt_now_ns() > deadline)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
 /* ---- the control device and namespaces ---- */
 
 static inline int kt_control(void)

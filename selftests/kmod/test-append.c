@@ -84,14 +84,24 @@ out:
 	free(rd);
 }
 
-static int child_append_later(void *arg, int i)
+/* Append to @fd once @waiter sleeps in a function named like @where; 3 if it never did. */
+static int child_append_later(int fd, pid_t waiter, const char *where)
 {
-	int fd = *(int *)arg;
 	uint64_t el = 0xabcdef, seq;
 
-	(void)i;
-	usleep(150 * 1000);
+	if (kt_wait_asleep(waiter, where, 10000, NULL))
+		return 3;
 	return kt_append(fd, &el, sizeof(el), NULL, 0, &seq) ? 1 : 0;
+}
+
+/* the child's exit status: 0 appended after seeing us asleep */
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
 }
 
 static void test_wait_poll(int nsfd)
@@ -101,7 +111,7 @@ static void test_wait_poll(int nsfd)
 	struct pollfd pfd;
 	uint64_t el = 1, seq, latest, t0;
 	int fd, rfd, ret;
-	pid_t pid;
+	pid_t pid, me;
 
 	fd = kt_create(nsfd, "waiter", 8, 4, 0, 0, &o);
 	KT_OK(fd >= 0, "CREATE waiter");
@@ -128,17 +138,16 @@ static void test_wait_poll(int nsfd)
 	      (kt_now_ns() - t0) / 1000000);
 
 	/* WAIT without limit, woken by another process's append */
+	me = getpid();
 	pid = fork();
 	if (pid == 0)
-		_exit(child_append_later(&fd, 0));
+		_exit(child_append_later(fd, me, "woof"));
 	w.seq = 1;
 	w.timeout_ns = -1;
-	t0 = kt_now_ns();
 	ret = ioctl(fd, WOOF_IOC_WAIT, &w);
 	KT_OK(ret == 0 && w.latest == 2, "WAIT forever woken by an append (latest %llu)",
 	      (unsigned long long)w.latest);
-	KT_OK(kt_now_ns() - t0 >= 100ULL * 1000 * 1000, "... and it slept until then");
-	waitpid(pid, NULL, 0);
+	KT_OK(child_status(pid) == 0, "... made while WAIT slept in woof.ko");
 
 	/* poll + read on a second, read-only fd */
 	rfd = kt_open(nsfd, "waiter", WOOF_OPEN_RDONLY, &o);
@@ -152,19 +161,17 @@ static void test_wait_poll(int nsfd)
 	fcntl(rfd, F_SETFL, 0);
 	pid = fork();
 	if (pid == 0)
-		_exit(child_append_later(&fd, 0));
-	t0 = kt_now_ns();
-	ret = poll(&pfd, 1, 5000);
+		_exit(child_append_later(fd, me, "poll|select"));
+	ret = poll(&pfd, 1, 20000);
 	KT_OK(ret == 1 && (pfd.revents & POLLIN), "poll woken by another process's append");
-	KT_OK(kt_now_ns() - t0 >= 100ULL * 1000 * 1000, "... not before it");
+	KT_OK(child_status(pid) == 0, "... made while poll() slept");
 	KT_OK(read(rfd, &latest, 8) == 8 && latest == 3, "read() returns the latest seq (3)");
 	KT_OK(poll(&pfd, 1, 0) == 0, "poll after read(): nothing new");
-	waitpid(pid, NULL, 0);
 	pid = fork();
 	if (pid == 0)
-		_exit(child_append_later(&fd, 0));
+		_exit(child_append_later(fd, me, "woof"));
 	KT_OK(read(rfd, &latest, 8) == 8 && latest == 4, "blocking read() woken by an append");
-	waitpid(pid, NULL, 0);
+	KT_OK(child_status(pid) == 0, "... made while read() slept in woof.ko");
 	close(rfd);
 	close(fd);
 }

@@ -3,8 +3,10 @@
  * test-triggers.c - the trigger path of woof.ko: an append naming a handler
  * records a trigger in .woof/triggers and marks its slot PENDING; read() on
  * the namespace device delivers each trigger to exactly one reader (two
- * readers race for 200 triggers); triggers not finished are delivered again
- * once every reader closed (WOOF_TREC_REDELIVERED); TRIGGER_CLAIM copies
+ * readers, both asleep in poll() before the appends, race for 200
+ * triggers; each holds back after its first batch until the other got
+ * some); triggers not finished are delivered again once every reader
+ * closed (WOOF_TREC_REDELIVERED); TRIGGER_CLAIM copies
  * the element and clears PENDING (a second claim says ALREADY); appends
  * that would overwrite a PENDING element fail with EAGAIN (NONBLOCK) or
  * wait until it is claimed; WOOF_F_OVERWRITE counts overruns instead; a
@@ -94,12 +96,17 @@ static void test_basic(struct kt_ns *ns, int nsfd)
 	close(rfd);
 }
 
+#define RACE_N 200
+
 struct race {
-	int nsfd_unused;
 	const char *dev;
 	uint32_t *seen;		/* shared: seen[t] = reader + 1 */
 	uint32_t *dups;
 	uint32_t *stats;	/* per reader: polls, EAGAINs, reads */
+	uint32_t *got;		/* per reader: triggers received */
+	uint32_t *total;	/* triggers received by both */
+	uint32_t *ready;	/* per reader: a consumer, about to poll */
+	uint32_t *done;		/* per reader: stopped reading */
 };
 
 static int reader(void *arg, int i)
@@ -107,26 +114,33 @@ static int reader(void *arg, int i)
 	struct race *r = arg;
 	struct woof_trigger_record rec[8];
 	struct pollfd p;
-	int fd = open(r->dev, O_RDWR), n, k;
+	uint64_t deadline = kt_now_ns() + 60ULL * 1000000000ULL, hold;
+	int fd = open(r->dev, O_RDWR | O_NONBLOCK), n, k;
+	bool held = false;
 
 	if (fd < 0)
 		return 2;
+	/* a read makes this fd a consumer (TRIGGER_INFO readers); nothing is there yet */
+	if (ns_read(fd, rec, 1) != -EAGAIN)
+		return 5;
+	__atomic_store_n(&r->ready[i], 1, __ATOMIC_SEQ_CST);
 	p.fd = fd;
 	p.events = POLLIN;
-	for (;;) {
-		if (poll(&p, 1, 1500) <= 0)
-			break;		/* quiet for 1.5 s: done */
+	while (__atomic_load_n(r->total, __ATOMIC_SEQ_CST) < RACE_N) {
+		if (kt_now_ns() > deadline)
+			return 6;
+		/* wake now and then to see whether the other reader took the rest */
+		if (poll(&p, 1, 100) <= 0)
+			continue;
 		r->stats[i * 3]++;
-		fcntl(fd, F_SETFL, O_NONBLOCK);
 		n = ns_read(fd, rec, 1 + i * 3);	/* different batch sizes */
 		if (n == -EAGAIN) {
 			r->stats[i * 3 + 1]++;
 			continue;	/* the other reader won */
 		}
-		r->stats[i * 3 + 2]++;
-		usleep(3000);	/* a slow consumer: leave some to the other */
 		if (n < 0)
 			return 3;
+		r->stats[i * 3 + 2]++;
 		for (k = 0; k < n; k++) {
 			uint64_t t = rec[k].trigger;
 
@@ -135,7 +149,26 @@ static int reader(void *arg, int i)
 			if (__atomic_exchange_n(&r->seen[t], (uint32_t)i + 1, __ATOMIC_SEQ_CST))
 				__atomic_add_fetch(r->dups, 1, __ATOMIC_SEQ_CST);
 		}
+		__atomic_add_fetch(&r->got[i], n, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(r->total, n, __ATOMIC_SEQ_CST);
+		/*
+		 * Both readers must take part: after its first batch a reader
+		 * holds back (at most 10 s) until the other got some too, so the
+		 * device must deliver to the other reader meanwhile.
+		 */
+		hold = kt_now_ns() + 10ULL * 1000000000ULL;
+		while (!held && !__atomic_load_n(&r->got[1 - i], __ATOMIC_SEQ_CST) &&
+		       __atomic_load_n(r->total, __ATOMIC_SEQ_CST) < RACE_N && kt_now_ns() < hold)
+			usleep(1000);
+		held = true;
 	}
+	/* all were delivered: anything more would be a second delivery */
+	n = ns_read(fd, rec, 8);
+	if (n > 0)
+		__atomic_add_fetch(r->dups, n, __ATOMIC_SEQ_CST);
+	else if (n != -EAGAIN)
+		return 7;
+	__atomic_store_n(&r->done[i], 1, __ATOMIC_SEQ_CST);
 	/* keep the fd open until the parent looked, so nothing is redelivered yet */
 	pause();
 	return 0;
@@ -150,14 +183,20 @@ static void test_race(struct kt_ns *ns, int nsfd)
 	uint32_t *shm;
 	uint64_t el = 0, seq, t, first, missing = 0, by[3] = { 0 };
 	pid_t kids[2];
-	int fd, i, n, redelivered = 0, fd2;
+	int fd, i, n, redelivered = 0, fd2, st;
+	char seen[64];
+	bool ok;
 
-	shm = mmap(NULL, 4104 * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+	shm = mmap(NULL, 4128 * sizeof(uint32_t), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	r.dev = ns->dev;
 	r.seen = shm;
 	r.dups = shm + 4096;
 	r.stats = shm + 4097;
+	r.got = shm + 4103;
+	r.total = shm + 4105;
+	r.ready = shm + 4106;
+	r.done = shm + 4108;
 	fd = kt_create(nsfd, "race", 8, 512, 0, 0, &o);
 	info(nsfd, &ti);
 	first = ti.latest + 1;
@@ -166,23 +205,27 @@ static void test_race(struct kt_ns *ns, int nsfd)
 		if (kids[i] == 0)
 			_exit(reader(&r, i));
 	}
-	usleep(200 * 1000);
-	for (i = 0; i < 200; i++) {
+	/* both readers are consumers and sleep in poll() before the first append */
+	ok = kt_wait_word(&r.ready[0], 10000) && kt_wait_word(&r.ready[1], 10000);
+	info(nsfd, &ti);
+	KT_OK(ok && ti.readers == 2, "two readers registered (TRIGGER_INFO readers %u)", ti.readers);
+	for (i = 0; i < 2; i++) {
+		int rc = kt_wait_asleep(kids[i], "poll|select", 10000, seen);
+
+		KT_OK(rc == 0, "reader %d sleeps in poll() before the appends (%s)", i, seen);
+	}
+	for (i = 0; i < RACE_N; i++) {
 		el = i;
 		if (kt_append(fd, &el, 8, i % 2 ? "odd" : "even", 0, &seq))
 			kt_die("append race");
-		if (i % 50 == 0)
-			usleep(20 * 1000);
 	}
-	/* wait until both readers went quiet */
-	for (i = 0; i < 100; i++) {
-		info(nsfd, &ti);
-		if (ti.next == first + 200)
-			break;
-		usleep(100 * 1000);
-	}
-	usleep(1700 * 1000);
-	for (t = first; t < first + 200; t++) {
+	/* until both readers stopped: all delivered, and nothing more */
+	ok = kt_wait_word(&r.done[0], 60000) && kt_wait_word(&r.done[1], 60000);
+	for (i = 0; i < 2 && !ok; i++)
+		if (waitpid(kids[i], &st, WNOHANG) == kids[i])
+			kt_diag("reader %d ended with status %d", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	KT_OK(ok, "both readers saw all %d triggers delivered (%u)", RACE_N, *r.total);
+	for (t = first; t < first + RACE_N; t++) {
 		if (!shm[t])
 			missing++;
 		else
@@ -195,7 +238,7 @@ static void test_race(struct kt_ns *ns, int nsfd)
 	kt_diag("reader 0: %u polls, %u EAGAIN, %u reads; reader 1: %u polls, %u EAGAIN, %u reads",
 		r.stats[0], r.stats[1], r.stats[2], r.stats[3], r.stats[4], r.stats[5]);
 	info(nsfd, &ti);
-	KT_OK(ti.readers == 2 && ti.next == first + 200, "TRIGGER_INFO: 2 readers, next %llu",
+	KT_OK(ti.readers == 2 && ti.next == first + RACE_N, "TRIGGER_INFO: 2 readers, next %llu",
 	      (unsigned long long)ti.next);
 	for (i = 0; i < 2; i++) {
 		kill(kids[i], SIGKILL);
@@ -220,7 +263,7 @@ static void test_race(struct kt_ns *ns, int nsfd)
 	KT_OK(ti.done_floor == first + 199, "... floor stays %llu", (unsigned long long)ti.done_floor);
 	close(fd2);
 	close(fd);
-	munmap(shm, 4104 * sizeof(uint32_t));
+	munmap(shm, 4128 * sizeof(uint32_t));
 }
 
 static int child_blocking_append(void *arg, int i)
@@ -268,8 +311,13 @@ static void test_backpressure(struct kt_ns *ns, int nsfd)
 	pid = fork();
 	if (pid == 0)
 		_exit(child_blocking_append(&fd, 0));
-	usleep(300 * 1000);
-	KT_OK(waitpid(pid, &st, WNOHANG) == 0, "a blocking append waits for the claim");
+	{
+		char seen[64];
+		int rc = kt_wait_asleep(pid, "woof", 10000, seen);
+
+		KT_OK(rc == 0 && waitpid(pid, &st, WNOHANG) == 0 && kt_latest(&m) == 2,
+		      "a blocking append sleeps in woof.ko, waiting for the claim (%s)", seen);
+	}
 	t0 = kt_now_ns();
 	KT_ZERO(claim(nsfd, rec[0].trigger, &got, 8, &c), "CLAIM the oldest element's trigger");
 	waitpid(pid, &st, 0);
@@ -358,8 +406,13 @@ static void test_full_log(void)
 
 		_exit(kt_append(fd, &el, 8, "h", 0, &s2) == 0 && s2 == 6 ? 0 : 1);
 	}
-	usleep(300 * 1000);
-	KT_OK(waitpid(pid, NULL, WNOHANG) == 0, "a blocking append with a handler waits for room");
+	{
+		char seen[64];
+		int rc = kt_wait_asleep(pid, "woof", 10000, seen);
+
+		KT_OK(rc == 0 && waitpid(pid, NULL, WNOHANG) == 0,
+		      "a blocking append with a handler sleeps in woof.ko, waiting for room (%s)", seen);
+	}
 	KT_ZERO(done_floor(nsfd, 2), "TRIGGER_DONE 2");
 	{
 		int st;

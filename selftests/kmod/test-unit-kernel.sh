@@ -122,7 +122,17 @@ if check "ns init" "$W" ns init "$wdir" && check "ns mount" "$W" ns mount "$wdir
 	fi
 	"$W" woof tail -f temps >"$work/tail" 2>"$work/tail.err" &
 	tpid=$!
-	sleep 1
+	# the puts below must come while tail -f follows: it printed what is
+	# there, and sleeps in woof.ko (WOOF_IOC_WAIT); a bounded wait
+	for _ in $(seq 1 200); do
+		grep -q '21.5C' "$work/tail" && [ "$(sed 's/.*) //' "/proc/$tpid/stat" | cut -d' ' -f1)" = S ] &&
+			grep -q woof "/proc/$tpid/wchan" && break
+		sleep 0.05
+	done
+	if ! grep -q woof "/proc/$tpid/wchan"; then
+		fail "woofctl woof tail -f does not sleep in woof.ko ($(cat "/proc/$tpid/wchan" 2>&1))"
+		ok=0
+	fi
 	"$W" woof put temps --hex "32 32 2e 31 43" >/dev/null 2>&1 || { fail "woofctl put --hex"; ok=0; }
 	printf '23.0C' | "$W" woof put temps >/dev/null 2>&1 || { fail "woofctl put 3"; ok=0; }
 	for _ in $(seq 1 200); do

@@ -697,10 +697,13 @@ static void t_kill_tree(void)
 	int p[2];
 	CHECK(pipe2(p, O_CLOEXEC) == 0, "pipe\n");
 	/* children, a double-forked orphan, and (with a cgroup) one that left
-	 * the process group; "ready" once all exist */
-	const char *script = caps.cgroup2 && !sbx_test_no_cgroup
-		? "sleep 300 & sleep 300 & (sleep 300 &) ; setsid sleep 300 & sleep 0.2; echo ready; wait"
-		: "sleep 300 & sleep 300 & (sleep 300 &) ; sleep 0.2; echo ready; wait";
+	 * the process group, which says "left" once it has; "ready" once all
+	 * were forked */
+	bool setsid_too = caps.cgroup2 && !sbx_test_no_cgroup;
+	const char *script = setsid_too
+		? "sleep 300 & sleep 300 & (sleep 300 &) ; "
+		  "setsid sh -c 'echo left; exec sleep 300' & echo ready; wait"
+		: "sleep 300 & sleep 300 & (sleep 300 &) ; echo ready; wait";
 	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
 	struct sandbox_spawn sp = { .path = "/bin/sh", .argv = argv, .stdin_fd = -1,
 				    .stdout_fd = p[1], .stderr_fd = -1 };
@@ -709,9 +712,17 @@ static void t_kill_tree(void)
 	close(p[1]);
 	CHECK(e == 0, "spawn: %s\n", strerror(-e));
 	char buf[64] = "";
+	size_t got = 0;
 	struct pollfd pf = { .fd = p[0], .events = POLLIN };
-	CHECK(poll(&pf, 1, 10000) == 1 && read(p[0], buf, sizeof buf - 1) > 0 && strstr(buf, "ready"),
-	      "handler never got ready\n");
+	while (!strstr(buf, "ready") || (setsid_too && !strstr(buf, "left"))) {
+		ssize_t r = 0;
+
+		CHECK(got < sizeof buf - 1 && poll(&pf, 1, 10000) == 1 &&
+		      (r = read(p[0], buf + got, sizeof buf - 1 - got)) > 0,
+		      "handler never got ready (it said \"%s\")\n", buf);
+		got += (size_t)r;
+		buf[got] = '\0';
+	}
 	long pids[64];
 	int n = call_pids(&c, pids, 64);
 	int want = caps.cgroup2 && !sbx_test_no_cgroup ? 5 : 4;

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -918,10 +919,12 @@ Test(api, wait_times_out)
 
 struct waker {
 	const char *dir;
-	int delay_ms;
+	pid_t waiter;
+	uint64_t put_ns;	/* when the append started */
 };
 
-static int append_later(int idx, void *arg)
+/* Append once @wk->waiter sleeps in woof_wait; 3 when it never did. */
+static int append_when_asleep(int idx, void *arg)
 {
 	struct waker *wk = arg;
 	struct woof_ns *ns;
@@ -929,59 +932,91 @@ static int append_later(int idx, void *arg)
 	(void)idx;
 	if (woof_ns_open(wk->dir, &ns))
 		return 1;
-	usleep((useconds_t)wk->delay_ms * 1000);
+	if (tu_wait_asleep(wk->waiter, TU_IN_WAIT, 10000, NULL))
+		return 3;
+	__atomic_store_n(&wk->put_ns, tu_now_ns(), __ATOMIC_SEQ_CST);
 	return woof_put(ns, "w", NULL, &e, NULL) ? 2 : 0;
+}
+
+/* woof_wait(w, seq) in this process, woken by an append of a child that saw it asleep */
+static void wait_woken_by_child(struct woof *w, uint64_t seq)
+{
+	struct waker *wk = tu_shared(sizeof(*wk));
+
+	wk->dir = tu_dir;
+	wk->waiter = getpid();
+	pid_t pid = tu_fork(append_when_asleep, 0, wk);
+	int rc = woof_wait(w, seq, 20000);
+	uint64_t woke = tu_now_ns();
+	int st = tu_wait(pid, 10000);
+
+	cr_assert(st != 3, "the appender never saw woof_wait asleep (it returned %s)", tu_err(rc));
+	tu_assert_rc(st, 0);
+	tu_assert_rc(rc, 0);
+	cr_assert(wk->put_ns && woke > wk->put_ns, "woof_wait returned before the append");
+	double ms = (double)(woke - wk->put_ns) / 1e6;
+	cr_assert(ms < 2000, "woof_wait woke %.1f ms after the append: too late", ms);
+	tu_assert_u64(woof_latest(w), seq + 1);
 }
 
 Test(api, wait_wakes_on_append_by_another_process)
 {
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el64), 4);
-	struct waker wk = { tu_dir, 300 };
 
 	append_n(w, 1, 1);
-	uint64_t t0 = tu_now_ns();
-	pid_t pid = tu_fork(append_later, 0, &wk);
-	int rc = woof_wait(w, 1, 10000);
-	double ms = tu_ms_since(t0);
-	tu_assert_rc(tu_wait(pid, 10000), 0);
-	tu_assert_rc(rc, 0);
-	cr_assert(ms >= 250, "woof_wait returned after %.1f ms, before the append at 300 ms", ms);
-	cr_assert(ms < 2300, "woof_wait woke %.1f ms after start (append at 300 ms): too late", ms);
-	tu_assert_u64(woof_latest(w), 2);
+	wait_woken_by_child(w, 1);
 	woof_close(w);
 }
 
 Test(api, wait_on_empty_wakes_on_first_append)
 {
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el64), 4);
-	struct waker wk = { tu_dir, 100 };
-	uint64_t t0 = tu_now_ns();
-	pid_t pid = tu_fork(append_later, 0, &wk);
-	int rc = woof_wait(w, 0, 10000);
-	double ms = tu_ms_since(t0);
-	tu_assert_rc(tu_wait(pid, 10000), 0);
-	tu_assert_rc(rc, 0);
-	cr_assert(ms >= 50 && ms < 2100, "woke after %.1f ms (append at 100 ms)", ms);
-	tu_assert_u64(woof_latest(w), 1);
+
+	wait_woken_by_child(w, 0);
 	woof_close(w);
 }
 
+/* A child about to wait on a WOOF it inherited; @going set just before woof_wait. */
+struct sleeper {
+	struct woof *w;
+	int going[4];
+};
+
 static int wait_in_child(int idx, void *arg)
 {
-	(void)idx;
-	struct woof *w = arg;
-	return woof_wait(w, 1, 10000) == 0 && woof_latest(w) >= 2 ? 0 : 1;
+	struct sleeper *sl = arg;
+	struct woof *w = sl->w;
+
+	__atomic_store_n(&sl->going[idx], 1, __ATOMIC_SEQ_CST);
+	return woof_wait(w, 1, 20000) == 0 && woof_latest(w) >= 2 ? 0 : 1;
+}
+
+/*
+ * Know that child @idx (@pid) sleeps in woof_wait: it said it is going
+ * there, and it sleeps in the kernel in a futex or woof.ko. On the
+ * user-space engine a sleeping waiter has also flagged the header.
+ */
+static void assert_waiting(struct woof *w, struct sleeper *sl, int idx, pid_t pid)
+{
+	cr_assert(tu_wait_flag(&sl->going[idx], 10000), "waiter %d never started", idx);
+	tu_assert_asleep(pid, "a waiter");
+	if (!tu_kernel())
+		cr_assert(__atomic_load_n(&woof_header(w)->wait_flag, __ATOMIC_SEQ_CST) == 1,
+			  "waiter %d sleeps but the header's wait_flag is not set", idx);
 }
 
 Test(api, wait_wakes_many_waiters)
 {
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el64), 4);
+	struct sleeper *sl = tu_shared(sizeof(*sl));
 	pid_t pids[4];
 
 	append_n(w, 1, 1);
+	sl->w = w;
 	for (int i = 0; i < 4; i++)
-		pids[i] = tu_fork(wait_in_child, i, w);
-	usleep(200000);
+		pids[i] = tu_fork(wait_in_child, i, sl);
+	for (int i = 0; i < 4; i++)
+		assert_waiting(w, sl, i, pids[i]);
 	uint64_t t0 = tu_now_ns();
 	append_n(w, 2, 1);
 	for (int i = 0; i < 4; i++)
@@ -1015,9 +1050,11 @@ Test(api, wait_interrupted_by_signal_is_eintr)
 
 static int wait_for_stale(int idx, void *arg)
 {
-	(void)idx;
-	struct woof *w = arg;
+	struct sleeper *sl = arg;
+	struct woof *w = sl->w;
 	uint64_t t0 = tu_now_ns();
+
+	__atomic_store_n(&sl->going[idx], 1, __ATOMIC_SEQ_CST);
 	int rc = woof_wait(w, woof_latest(w), 10000);
 	if (rc != -ESTALE) {
 		fprintf(stderr, "woof_wait after remove: %s\n", tu_err(rc));
@@ -1030,9 +1067,12 @@ Test(api, wait_wakes_on_remove)
 {
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el64), 4);
 
+	struct sleeper *sl = tu_shared(sizeof(*sl));
+
 	append_n(w, 1, 1);
-	pid_t pid = tu_fork(wait_for_stale, 0, w);
-	usleep(200000);
+	sl->w = w;
+	pid_t pid = tu_fork(wait_for_stale, 0, sl);
+	assert_waiting(w, sl, 0, pid);
 	tu_assert_ok(woof_remove(tu_ns, "w"));
 	int rc = tu_wait(pid, 8000);
 	cr_assert(rc == 0, "a process sleeping in woof_wait %s when the WOOF was removed",
@@ -1045,9 +1085,12 @@ Test(api, wait_wakes_on_reset)
 	struct woof *w = tu_create(tu_ns, "w", sizeof(struct el64), 4);
 	struct woof_create_opts o = tu_opts(sizeof(struct el64), 4, WOOF_CREATE_RESET);
 
+	struct sleeper *sl = tu_shared(sizeof(*sl));
+
 	append_n(w, 1, 1);
-	pid_t pid = tu_fork(wait_for_stale, 0, w);
-	usleep(200000);
+	sl->w = w;
+	pid_t pid = tu_fork(wait_for_stale, 0, sl);
+	assert_waiting(w, sl, 0, pid);
 	tu_assert_ok(woof_create(tu_ns, "w", &o, NULL));
 	int rc = tu_wait(pid, 8000);
 	cr_assert(rc == 0, "a process sleeping in woof_wait %s when the WOOF was re-created",
@@ -1317,23 +1360,38 @@ Test(api, call_current_outside_a_handler)
  * A reader that may not write the WOOF file (woofctl tail -f as another
  * user) cannot set wait_flag; woof_wait must still return when an element
  * arrives, and must not fault on the read-only mapping.
+ *
+ * The reader must be a fresh process: a forked child would share the
+ * test's namespace and its cached, writable mapping (lib/map.c) and so
+ * wait as a writer. The test runs this binary again as nobody with
+ * API_RO_WAITER=DIR,FD in the environment; this constructor then runs
+ * before Criterion's main, writes a byte to FD just before woof_wait, and
+ * exits with 0 when the wait saw the element.
  */
-static int readonly_waiter(int idx, void *arg)
+__attribute__((constructor)) static void readonly_waiter(void)
 {
+	const char *env = getenv("API_RO_WAITER");
+	char dir[4096];
 	struct woof_ns *ns;
 	struct woof *w;
+	int fd;
 
-	if (setgid(65534) || setuid(65534))
-		return 10;
-	if (woof_ns_open(arg, &ns) || woof_open(ns, "ro", &w))
-		return 11;
-	return woof_wait(w, 1, 5000) == 0 && woof_latest(w) >= 2 ? 0 : 12;
+	if (!env || sscanf(env, "%4095[^,],%d", dir, &fd) != 2)
+		return;
+	if (woof_ns_open(dir, &ns) || woof_open(ns, "ro", &w))
+		_exit(11);
+	if (write(fd, "w", 1) != 1)
+		_exit(13);
+	_exit(woof_wait(w, 1, 20000) == 0 && woof_latest(w) >= 2 ? 0 : 12);
 }
 
 Test(api, wait_without_write_access)
 {
 	struct woof *w = tu_create(tu_ns, "ro", 8, 4);
 	uint64_t x = 1, seq;
+	struct pollfd pfd;
+	int pfds[2];
+	char b;
 	pid_t pid;
 
 	if (geteuid() != 0)
@@ -1341,9 +1399,30 @@ Test(api, wait_without_write_access)
 	tu_assert_ok(woof_append(w, &x, NULL, &seq));
 	chmod(tu_dir, 0755);
 	chmod(tu_path(tu_dir, "ro"), 0644);
-	pid = tu_fork(readonly_waiter, 0, tu_dir);
-	usleep(100 * 1000);
+	cr_assert(pipe(pfds) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char env[4200];
+
+		close(pfds[0]);
+		snprintf(env, sizeof(env), "%s,%d", tu_dir, pfds[1]);
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		setenv("API_RO_WAITER", env, 1);
+		execl("/proc/self/exe", "test-api", (char *)NULL);
+		_exit(14);
+	}
+	close(pfds[1]);
+	pfd = (struct pollfd){ .fd = pfds[0], .events = POLLIN };
+	cr_assert(poll(&pfd, 1, 10000) == 1 && read(pfds[0], &b, 1) == 1,
+		  "the read-only waiter never got to woof_wait (exit %d)", tu_wait(pid, 1000));
+	tu_assert_asleep(pid, "the read-only waiter");
+	/* it sleeps without the header's flag (it cannot write it): the case of this test */
+	if (!tu_kernel())
+		tu_assert_u64(__atomic_load_n(&woof_header(w)->wait_flag, __ATOMIC_SEQ_CST), 0);
 	tu_assert_ok(woof_append(w, &x, NULL, &seq));
-	tu_assert_rc(tu_wait(pid, 6000), 0);
+	tu_assert_rc(tu_wait(pid, 20000), 0);
+	close(pfds[0]);
 	woof_close(w);
 }

@@ -315,6 +315,72 @@ int tu_run_children(int n, tu_child_fn fn, void *arg, int timeout_ms)
 	return failed;
 }
 
+int tu_wait_asleep(pid_t pid, const char *where, int timeout_ms, char *seen)
+{
+	uint64_t deadline = tu_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+	char path[64], buf[512], wchan[128], state = '?';
+
+	if (seen)
+		snprintf(seen, 64, "nothing");
+	for (;;) {
+		char *p;
+		ssize_t n;
+		int fd;
+
+		wchan[0] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -ESRCH;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');	/* the command may hold spaces */
+		state = p && p[1] == ' ' ? p[2] : '?';
+		if (state == 'Z' || state == 'X')
+			return -ESRCH;
+		snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, wchan, sizeof(wchan) - 1);
+			close(fd);
+			wchan[n > 0 ? n : 0] = '\0';
+		}
+		if (seen)
+			snprintf(seen, 64, "state %c, wchan %s", state, wchan[0] ? wchan : "?");
+		if (state == 'S' && wchan[0]) {
+			const char *w = where;
+
+			while (*w) {
+				size_t len = strcspn(w, "|");
+				char word[64];
+
+				snprintf(word, sizeof(word), "%.*s", (int)len, w);
+				if (len && strstr(wchan, word))
+					return 0;
+				w += len;
+				if (*w == '|')
+					w++;
+			}
+		}
+		if (tu_now_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(1000);	/* a bounded poll of the child's state */
+	}
+}
+
+bool tu_wait_flag(const volatile int *p, int timeout_ms)
+{
+	uint64_t deadline = tu_now_ns() + (uint64_t)timeout_ms * 1000000ULL;
+
+	while (!__atomic_load_n(p, __ATOMIC_ACQUIRE)) {
+		if (tu_now_ns() > deadline)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
 void *tu_shared(size_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -79,6 +80,33 @@ pid_t tu_fork(tu_child_fn fn, int idx, void *arg);
 int tu_wait(pid_t pid, int timeout_ms);
 /* Fork @n children fn(0..n-1, arg), wait for all; returns how many failed. */
 int tu_run_children(int n, tu_child_fn fn, void *arg, int timeout_ms);
+
+/*
+ * Wait (a bounded poll, up to @timeout_ms) until process @pid sleeps in the
+ * kernel (state S) in a function whose name contains one of the
+ * '|'-separated words of @where (/proc/PID/wchan), e.g. TU_IN_WAIT. Returns
+ * 0, -ESRCH when @pid is gone or a zombie, -ETIMEDOUT; on failure @seen (if
+ * not NULL, 64 bytes) says the last state and wchan seen. Tests use it to
+ * know that a child really waits before they do what should wake it.
+ */
+int tu_wait_asleep(pid_t pid, const char *where, int timeout_ms, char *seen);
+/* woof_wait or a blocking put: a futex (user engine) or woof.ko's wait queues */
+#define TU_IN_WAIT "futex|woof"
+/*
+ * Assert that @pid comes to sleep in TU_IN_WAIT within 10 s (else kill it);
+ * @what names it.
+ */
+#define tu_assert_asleep(pid, what) do {					\
+	char tu_seen_[64];							\
+	int tu_rc_ = tu_wait_asleep((pid), TU_IN_WAIT, 10000, tu_seen_);	\
+	if (tu_rc_)								\
+		kill((pid), SIGKILL);	/* no child left behind */		\
+	cr_assert(tu_rc_ == 0, "%s:%d: %s (pid %d) never slept in %s: %s (%s)",	\
+		  __FILE__, __LINE__, (what), (int)(pid), TU_IN_WAIT,		\
+		  tu_err(tu_rc_), tu_seen_);					\
+} while (0)
+/* Wait (bounded) until the int at @p is nonzero; true when it became so. */
+bool tu_wait_flag(const volatile int *p, int timeout_ms);
 
 /* Zeroed MAP_SHARED|MAP_ANONYMOUS memory that children share with us. */
 void *tu_shared(size_t size);
