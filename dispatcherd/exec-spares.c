@@ -155,7 +155,7 @@ static bool prog_spare_ok(struct hq *h, const char *path, const struct stat *st)
 	p->id = id;
 	p->broken = false;
 	p->spare_ok = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
 		return false;
 	/* the file we read is the one we stat()ed */
@@ -504,7 +504,7 @@ int exec_spare_try(struct nsd *n, struct call *c, const char *path, struct stat 
 		   bool *ahead)
 {
 	struct hq *h = c->h;
-	bool have_st = (h->spares || h->nspares) && stat(path, st) == 0;
+	bool have_st = (h->spares || h->nspares) && lstat(path, st) == 0;
 
 	*ahead = have_st && h->spares && !n->d->stopping && S_ISREG(st->st_mode) &&
 		 prog_spare_ok(h, path, st);

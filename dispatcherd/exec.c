@@ -40,7 +40,11 @@ int handler_file_check(struct nsd *n, const char *handler, char *path, size_t le
 		return -ENAMETOOLONG;
 	if (woof_name_check(handler))
 		return -ENOENT;
-	if (stat(path, &st) < 0)
+	/*
+	 * lstat: a handler's user may have made the file a link (to a device,
+	 * to a root-only file); dispatcherd, which may be root, follows none.
+	 */
+	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? -ENOENT : -errno;
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;

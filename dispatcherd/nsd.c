@@ -593,7 +593,7 @@ static void start_call(struct nsd *n, struct call *c)
 			reason = ret == -ENOENT ? WOOF_CALL_R_NOHANDLER : WOOF_CALL_R_NOEXEC;
 			snprintf(detail, sizeof(detail), "%s: %s", path,
 				 ret == -ENOENT ? "no handler file of that name in the namespace"
-				 : ret == -ENOEXEC ? "not a regular file"
+				 : ret == -ENOEXEC ? "not a regular file (a symbolic link is not followed)"
 				 : "not executable");
 			fail_unrun(n, c, WOOF_CALL_FAILED, reason, -ret, detail);
 			return;

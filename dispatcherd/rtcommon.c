@@ -48,7 +48,7 @@ int rt_so_check(struct nsd *n, const char *handler, struct rt_so *so)
 	if ((size_t)snprintf(so->path, sizeof(so->path), "%s/%s" RT_SO_SUFFIX, n->path,
 			     handler) >= sizeof(so->path))
 		return -ENAMETOOLONG;
-	if (stat(so->path, &st) < 0)
+	if (lstat(so->path, &st) < 0)	/* a link is refused, not followed (exec.c) */
 		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
 	if (!S_ISREG(st.st_mode))
 		return -ENOEXEC;

@@ -22,3 +22,18 @@ wait_final 3 20 || fail "three calls did not end"
 grep -q "failed: .*nosuch" "$DLOG" || fail "daemon did not log the failure"
 ok "missing and non-executable handler files are recorded failures"
 stop_daemon || fail "exit status $?"
+
+# a handler file that is a symbolic link (here to a real handler, beside it)
+# is refused, not followed: a handler's user could point it at a device or
+# a root-only file, and dispatcherd may be root
+ln -s rec "$NS/linked" || fail "ln"
+: >"$DLOG"
+start_daemon
+tool put w linked 4 4 || fail "put linked"
+wait_final 4 20 || fail "the call of linked did not end"
+[ "$(count_records 'trigger=4 .*state=failed reason=noexec .*handler=linked$')" = 1 ] ||
+	fail "a linked handler file was not refused: $("$DISPATCHERD_DUMP" -N "$NS" calls | tail -n 2)"
+"$DISPATCHERD_DUMP" -N "$NS" log | grep -q "^T4 note failed: .*/linked: not a regular file (a symbolic link is not followed)" ||
+	fail "no note about the link in the log"
+ok "a handler file that is a symbolic link is refused, not followed"
+stop_daemon || fail "exit status $?"
