@@ -241,13 +241,6 @@ struct daemon {
 
 /* ---- nsd.c: one namespace ---- */
 int nsd_open(struct daemon *d, const char *dir, struct nsd **out);
-/*
- * Open @name below @dirfd (the namespace or its .woof/) never through a
- * symbolic link (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); with
- * O_CREAT, an existing file is opened without it and a new one gets
- * exactly @mode and @dirfd's group. A descriptor or -errno (-ELOOP: a link).
- */
-int nsd_openat(int dirfd, const char *name, int flags, mode_t mode);
 void nsd_start(struct nsd *n);		/* arm the socket, read the backlog */
 void nsd_close(struct nsd *n);
 int nsd_reload(struct nsd *n);		/* SIGHUP */

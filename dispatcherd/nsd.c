@@ -44,7 +44,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -1130,59 +1129,6 @@ void nsd_fence(struct nsd *n, const char *why)
 
 /* ---- the namespace ------------------------------------------------------------ */
 
-static int openat_beneath(int dirfd, const char *name, int flags, mode_t mode)
-{
-	struct open_how how;
-	int fd;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
-	how.mode = flags & O_CREAT ? mode : 0;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-	if (fd < 0 && errno == ENOSYS) {
-		/* before Linux 5.6: single components, O_NOFOLLOW */
-		if (strchr(name, '/'))
-			return -EXDEV;
-		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-	}
-	if (fd < 0) {
-		struct stat st;
-		int e = errno;
-
-		/* O_DIRECTORY on a link says ENOTDIR: say what it is */
-		if (e == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISLNK(st.st_mode))
-			e = ELOOP;
-		return -e;
-	}
-	return fd;
-}
-
-int nsd_openat(int dirfd, const char *name, int flags, mode_t mode)
-{
-	struct stat d, st;
-	int fd, tries;
-
-	if (!(flags & O_CREAT))
-		return openat_beneath(dirfd, name, flags, 0);
-	for (tries = 0; tries < 8; tries++) {
-		fd = openat_beneath(dirfd, name, flags & ~(O_CREAT | O_EXCL), 0);
-		if (fd != -ENOENT)
-			return fd;
-		fd = openat_beneath(dirfd, name, flags | O_EXCL, mode & 0777);
-		if (fd >= 0) {
-			if (fstat(dirfd, &d) == 0 && fstat(fd, &st) == 0 && st.st_gid != d.st_gid)
-				(void)!fchown(fd, (uid_t)-1, d.st_gid);
-			(void)!fchmod(fd, mode);
-			return fd;
-		}
-		if (fd != -EEXIST)
-			return fd;
-	}
-	return -EAGAIN;
-}
-
 /*
  * The links on the way to the namespace directory, as @given names it,
  * each followed as the kernel would: every link must belong to root, to
@@ -1266,7 +1212,7 @@ static int take_lock(struct nsd *n)
 	ssize_t r;
 	int len;
 
-	n->lockfd = nsd_openat(n->metafd, WOOF_DISPATCHERD_LOCK, O_RDWR | O_CREAT, 0644);
+	n->lockfd = woof_ns_openat(n->metafd, WOOF_DISPATCHERD_LOCK, O_RDWR | O_CREAT, 0644);
 	if (n->lockfd < 0) {
 		int e = -n->lockfd;
 
@@ -1382,7 +1328,7 @@ static void namelist_add(struct namelist *l, const char *prefix, const char *nam
 static bool is_woof_file(int dirfd, const char *name)
 {
 	uint64_t magic = 0;
-	int fd = openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	int fd = woof_ns_openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	struct stat st;
 	bool ret;
 
@@ -1446,7 +1392,7 @@ static void perm_check(struct nsd *n, int nsfd, const struct stat *nsst)
 	}
 
 	/* WOOFs: the clients' and handlers'; name the ones handlers cannot write */
-	fd = openat_beneath(nsfd, ".", O_RDONLY | O_DIRECTORY, 0);
+	fd = woof_ns_openat(nsfd, ".", O_RDONLY | O_DIRECTORY, 0);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d && fd >= 0)
 		close(fd);
@@ -1558,7 +1504,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 	/*
 	 * The namespace directory is resolved once, here (it may be reached
 	 * through links the administrator made); everything below it is
-	 * opened relative to it, never through a link (nsd_openat).
+	 * opened relative to it, never through a link (woof_ns_openat).
 	 */
 	if (!realpath(dir, n->path)) {
 		ret = -errno;
@@ -1589,7 +1535,7 @@ int nsd_open(struct daemon *d, const char *dir, struct nsd **out)
 
 	ret = woof_ns_init(n->path, 0);
 	if (!ret) {
-		n->metafd = nsd_openat(nsfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY, 0);
+		n->metafd = woof_ns_openat(nsfd, WOOF_NS_META_DIR, O_RDONLY | O_DIRECTORY, 0);
 		ret = n->metafd < 0 ? n->metafd : 0;
 		if (ret)
 			n->metafd = -1;

@@ -87,7 +87,7 @@ int rec_open(struct nsd *n)
 		log_err("%s/" WOOF_SPOOL_DIR ": %s", meta, strerror(errno));
 		return ret;
 	}
-	n->spooldir = nsd_openat(n->metafd, WOOF_SPOOL_DIR, O_RDONLY | O_DIRECTORY, 0);
+	n->spooldir = woof_ns_openat(n->metafd, WOOF_SPOOL_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (n->spooldir < 0) {
 		ret = n->spooldir;
 		n->spooldir = -1;
@@ -365,7 +365,7 @@ static int status_store(struct nsd *n, const char *buf, size_t len)
 	int ret = 0;
 
 	if (n->statusfd < 0) {
-		n->statusfd = nsd_openat(n->metafd, WOOF_STATUS_FILE, O_RDWR | O_CREAT, 0644);
+		n->statusfd = woof_ns_openat(n->metafd, WOOF_STATUS_FILE, O_RDWR | O_CREAT, 0644);
 		if (n->statusfd < 0) {
 			int e = n->statusfd;
 

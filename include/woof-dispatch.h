@@ -35,6 +35,7 @@
 #ifndef WOOF_DISPATCH_H
 #define WOOF_DISPATCH_H
 
+#include <sys/types.h>
 #include <woof.h>
 
 #ifdef __cplusplus
@@ -57,6 +58,18 @@ WOOF_API void woof_triggers_close(struct woof_triggers *t);
  * woof_triggers_close() of its log. The next use maps the files afresh.
  */
 WOOF_API void woof_ns_reset(struct woof_ns *ns);
+
+/*
+ * Open @name below the directory @dirfd (a namespace or its .woof/) never
+ * through a symbolic link at any component (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS; before Linux 5.6, single components with
+ * O_NOFOLLOW). With O_CREAT an existing file is opened without it (so
+ * fs.protected_regular does not refuse another user's file in a sticky
+ * directory) and a new one gets exactly @mode and @dirfd's group: the
+ * permission model of Documentation/dispatcherd.md. O_CLOEXEC always.
+ * A descriptor, or -errno: -ELOOP when @name (or a component) is a link.
+ */
+WOOF_API int woof_ns_openat(int dirfd, const char *name, int flags, mode_t mode);
 
 /* Highest trigger number appended so far, and the finished floor. */
 WOOF_API uint64_t woof_triggers_latest(const struct woof_triggers *t);

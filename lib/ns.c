@@ -23,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "woof-dispatch.h"
 #include "woof-internal.h"
 
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,6 +120,21 @@ int ns_meta_fd(struct woof_ns *ns)
 	fd = ns_meta_dir_open(ns->dirfd, true);
 	if (fd >= 0)
 		ns->metafd = fd;
+	return fd;
+}
+
+/* woof-dispatch.h: what dispatcherd opens below a namespace goes through here too */
+int woof_ns_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd;
+
+	fd = flags & O_CREAT ? ns_open_create(dirfd, name, flags, mode)
+			     : ns_openat(dirfd, name, flags, mode);
+	/* O_DIRECTORY on a link says ENOTDIR: say what it is */
+	if (fd == -ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		fd = -ELOOP;
 	return fd;
 }
 

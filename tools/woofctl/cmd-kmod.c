@@ -211,33 +211,6 @@ int cmd_features(struct woofctl *ctx, int argc, char **argv)
 
 /* ---- ns mount ----------------------------------------------------------------------- */
 
-/* a user or group: a name, or a number */
-static bool parse_id(const char *s, bool group, uint32_t *id)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v)) {
-		if (v >= UINT32_MAX)
-			return false;
-		*id = (uint32_t)v;
-		return true;
-	}
-	if (group) {
-		struct group *g = getgrnam(s);
-
-		if (!g)
-			return false;
-		*id = g->gr_gid;
-	} else {
-		struct passwd *p = getpwnam(s);
-
-		if (!p)
-			return false;
-		*id = p->pw_uid;
-	}
-	return true;
-}
-
 static const char *user_name(uint32_t uid)
 {
 	struct passwd *p = getpwuid(uid);

@@ -12,40 +12,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "woofctl.h"
-
-/* a user or group: a name, or a number */
-static bool ns_parse_id(const char *s, bool group, uint32_t *id)
-{
-	uint64_t v;
-
-	if (parse_u64(s, &v)) {
-		if (v >= UINT32_MAX)
-			return false;
-		*id = (uint32_t)v;
-		return true;
-	}
-	if (group) {
-		struct group *g = getgrnam(s);
-
-		if (!g)
-			return false;
-		*id = g->gr_gid;
-	} else {
-		struct passwd *p = getpwnam(s);
-
-		if (!p)
-			return false;
-		*id = p->pw_uid;
-	}
-	return true;
-}
 
 struct ns_fix {
 	unsigned int woofs, meta;
@@ -119,14 +90,14 @@ static int ns_apply_model(const char *dir, const char *owner, const char *group,
 	*uidp = st.st_uid;
 	*gidp = st.st_gid;
 	if (owner) {
-		if (!ns_parse_id(owner, false, &id)) {
+		if (!parse_id(owner, false, &id)) {
 			ret = -ESRCH;
 			goto out;
 		}
 		*uidp = id;
 	}
 	if (group) {
-		if (!ns_parse_id(group, true, &id)) {
+		if (!parse_id(group, true, &id)) {
 			ret = -ESRCH;
 			goto out;
 		}
@@ -228,7 +199,7 @@ int cmd_ns_init(struct woofctl *ctx, int argc, char **argv)
 		err = ns_apply_model(dir, owner, group, &uid, &gid, &fx);
 		if (err == -ESRCH)
 			return fail_msg("ns init %s: no such %s", dir,
-					owner && !ns_parse_id(owner, false, &(uint32_t){ 0 }) ?
+					owner && !parse_id(owner, false, &(uint32_t){ 0 }) ?
 					"user" : "group");
 		if (err)
 			return fail(err, "ns init %s: setting owner, group and modes", dir);

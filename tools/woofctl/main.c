@@ -10,6 +10,8 @@
  * 0 success, 1 failure, 2 usage error.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -638,6 +640,32 @@ bool parse_u64(const char *s, uint64_t *v)
 	if (errno || *end)
 		return false;
 	*v = x;
+	return true;
+}
+
+bool parse_id(const char *s, bool group, uint32_t *id)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v)) {
+		if (v >= UINT32_MAX)
+			return false;
+		*id = (uint32_t)v;
+		return true;
+	}
+	if (group) {
+		struct group *g = getgrnam(s);
+
+		if (!g)
+			return false;
+		*id = g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(s);
+
+		if (!p)
+			return false;
+		*id = p->pw_uid;
+	}
 	return true;
 }
 

@@ -129,6 +129,9 @@ int fail_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict decimal parse of an unsigned 64-bit number; false if malformed. */
 bool parse_u64(const char *s, uint64_t *v);
 
+/* A user (@group false) or group: a name, or a number below 2^32 - 1; false if unknown. */
+bool parse_id(const char *s, bool group, uint32_t *id);
+
 /* ---- output.c ---------------------------------------------------------------- */
 
 /* Begin a top-level JSON object on stdout; it already carries "schema". */
