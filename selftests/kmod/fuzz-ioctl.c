@@ -69,7 +69,16 @@ struct map_slot {
 
 static struct ns_slot pool[NNS];
 static int ctl = -1;
-static int fdt[NFD];		/* -1 = empty; swapped atomically */
+/* the shared fd table: what each fd is, so most calls get a fitting one */
+enum { K_NONE, K_NS, K_NSW, K_WOOF };	/* K_NSW: a namespace device open for writing */
+struct fd_ent {
+	int fd;			/* -1 = empty */
+	int kind;
+	uint64_t esize;		/* K_WOOF: element size */
+	uint64_t fsize;		/* K_WOOF: file size */
+};
+static struct fd_ent fdt[NFD];
+static pthread_mutex_t fd_lock = PTHREAD_MUTEX_INITIALIZER;
 static int misc[NMISC];
 static struct map_slot maps[NMAP];
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -95,6 +104,24 @@ struct fz {
 static __thread sigjmp_buf touch_jmp;
 static __thread volatile int touching;
 static __thread const char *volatile cur_op;
+static __thread unsigned int cur_idx;
+#define MAXOPS 32
+/* per op: calls, and calls that succeeded (the paths past validation) */
+static unsigned long long op_calls[MAXOPS], op_ok[MAXOPS];
+
+static void fz_ok(void)
+{
+	__atomic_add_fetch(&op_ok[cur_idx], 1, __ATOMIC_RELAXED);
+}
+
+static int fz_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	if (ret >= 0)
+		fz_ok();
+	return ret;
+}
 
 static uint64_t rnd(struct fz *z)
 {
@@ -166,8 +193,40 @@ static int any_fd(struct fz *z)
 	switch (below(z, 10)) {
 	case 0: return misc[below(z, NMISC)];
 	case 1: return (int)interesting(z);
-	default: return __atomic_load_n(&fdt[below(z, NFD)], __ATOMIC_RELAXED);
+	default: return __atomic_load_n(&fdt[below(z, NFD)].fd, __ATOMIC_RELAXED);
 	}
+}
+
+/*
+ * An fd of @kind (K_NS accepts K_NSW too) from the table, usually, with its
+ * element and file size; else any fd (0 sizes).
+ */
+static int kind_fd(struct fz *z, int kind, uint64_t *esize, uint64_t *fsize)
+{
+	unsigned int i, start = (unsigned int)below(z, NFD);
+	int fd = -1;
+
+	if (esize)
+		*esize = 0;
+	if (fsize)
+		*fsize = 0;
+	if (chance(z, 10))
+		return any_fd(z);
+	pthread_mutex_lock(&fd_lock);
+	for (i = 0; i < NFD; i++) {
+		struct fd_ent *e = &fdt[(start + i) % NFD];
+
+		if (e->fd >= 0 && (e->kind == kind || (kind == K_NS && e->kind == K_NSW))) {
+			fd = e->fd;
+			if (esize)
+				*esize = e->esize;
+			if (fsize)
+				*fsize = e->fsize;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fd_lock);
+	return fd >= 0 ? fd : any_fd(z);
 }
 
 /* fds the table must never close: stdio, the control fd, the misc fds */
@@ -183,21 +242,40 @@ static bool precious(int fd)
 	return false;
 }
 
-static void put_fd(struct fz *z, int fd)
+/* Into the table (an empty slot if one of a few tried is, else the old fd goes). */
+static void put_fd(struct fz *z, int fd, int kind, uint64_t esize, uint64_t fsize)
 {
-	int old;
+	struct fd_ent *e = NULL;
+	int old = -1, i;
 
 	if (fd < 0 || precious(fd))
 		return;
-	old = __atomic_exchange_n(&fdt[below(z, NFD)], fd, __ATOMIC_ACQ_REL);
-	if (old >= 0)
+	pthread_mutex_lock(&fd_lock);
+	for (i = 0; i < 4; i++) {
+		e = &fdt[below(z, NFD)];
+		if (e->fd < 0)
+			break;
+	}
+	old = e->fd;
+	e->fd = fd;
+	e->kind = kind;
+	e->esize = esize;
+	e->fsize = fsize;
+	pthread_mutex_unlock(&fd_lock);
+	if (old >= 0 && old != fd)
 		close(old);
 }
 
 static void close_one(struct fz *z)
 {
-	int old = __atomic_exchange_n(&fdt[below(z, NFD)], -1, __ATOMIC_ACQ_REL);
+	struct fd_ent *e;
+	int old;
 
+	pthread_mutex_lock(&fd_lock);
+	e = &fdt[below(z, NFD)];
+	old = e->fd;
+	e->fd = -1;
+	pthread_mutex_unlock(&fd_lock);
 	if (old >= 0)
 		close(old);
 }
@@ -262,7 +340,7 @@ static void *place(struct fz *z, void *s, size_t len)
 	unsigned char *p;
 	unsigned int i, n;
 
-	if (chance(z, 30)) {
+	if (chance(z, 12)) {
 		switch (below(z, 5)) {
 		case 0: /* the size field */
 			*(uint32_t *)b = (uint32_t)(chance(z, 50) ? len + below(z, 17) - 8 : interesting(z));
@@ -277,7 +355,7 @@ static void *place(struct fz *z, void *s, size_t len)
 			break;
 		}
 	}
-	switch (below(z, 12)) {
+	switch (below(z, 24)) {
 	case 0: /* ends at the guard page: a larger size field reads into it */
 		p = z->guard - len;
 		break;
@@ -310,7 +388,7 @@ static void *place(struct fz *z, void *s, size_t len)
 /* The ioctl number, sometimes with the wrong size or direction bits. */
 static unsigned long mutate_cmd(struct fz *z, unsigned long cmd)
 {
-	if (!chance(z, 8))
+	if (!chance(z, 4))
 		return cmd;
 	switch (below(z, 3)) {
 	case 0: return (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
@@ -366,7 +444,7 @@ static void do_version(struct fz *z)
 	v.size = sizeof(v);
 	if (chance(z, 10))
 		v.reserved[below(z, 4)] = rnd(z);
-	ioctl(chance(z, 90) ? ctl : any_fd(z), mutate_cmd(z, WOOF_IOC_VERSION), place(z, &v, sizeof(v)));
+	fz_ioctl(chance(z, 90) ? ctl : any_fd(z), mutate_cmd(z, WOOF_IOC_VERSION), place(z, &v, sizeof(v)));
 }
 
 static void do_list(struct fz *z)
@@ -385,7 +463,7 @@ static void do_list(struct fz *z)
 			l.count = 4;
 		break;
 	}
-	ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_LIST), place(z, &l, sizeof(l)));
+	fz_ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_LIST), place(z, &l, sizeof(l)));
 }
 
 static void do_mount(struct fz *z)
@@ -411,7 +489,7 @@ static void do_mount(struct fz *z)
 		pick_name(z, m.name, sizeof(m.name));
 	if (chance(z, 5))
 		m.reserved[below(z, 4)] = rnd(z);
-	ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_MOUNT), place(z, &m, sizeof(m)));
+	fz_ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_MOUNT), place(z, &m, sizeof(m)));
 	if (dfd >= 0)
 		close(dfd);
 }
@@ -427,17 +505,41 @@ static void do_umount(struct fz *z)
 		snprintf(u.name, sizeof(u.name), "%s", pick_ns(z)->name);
 	else
 		pick_name(z, u.name, sizeof(u.name));
-	ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_UMOUNT), place(z, &u, sizeof(u)));
+	fz_ioctl(ctl, mutate_cmd(z, WOOF_IOC_NS_UMOUNT), place(z, &u, sizeof(u)));
 }
 
 /* ---- namespace devices ---- */
 
 static void do_ns_open(struct fz *z)
 {
-	static const int modes[] = { O_RDONLY, O_RDWR, O_WRONLY };
-	int fl = modes[below(z, 3)] | O_CLOEXEC | (chance(z, 70) ? O_NONBLOCK : 0);
+	static const int modes[] = { O_RDWR, O_RDWR, O_RDWR, O_RDONLY, O_RDONLY, O_WRONLY };
+	int acc = modes[below(z, 6)];
+	int fd = open(pick_ns(z)->dev, acc | O_CLOEXEC | (chance(z, 70) ? O_NONBLOCK : 0));
 
-	put_fd(z, open(pick_ns(z)->dev, fl));
+	if (fd >= 0)
+		fz_ok();
+	put_fd(z, fd, acc == O_RDONLY ? K_NS : K_NSW, 0, 0);
+}
+
+/* the highest trigger number seen (read records, TRIGGER_INFO) */
+static uint64_t last_trigger;
+
+static void saw_trigger(uint64_t t)
+{
+	uint64_t cur = __atomic_load_n(&last_trigger, __ATOMIC_RELAXED);
+
+	while (t > cur && !__atomic_compare_exchange_n(&last_trigger, &cur, t, false,
+						       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+static uint64_t pick_trigger(struct fz *z)
+{
+	uint64_t t = __atomic_load_n(&last_trigger, __ATOMIC_RELAXED);
+
+	if (chance(z, 60))
+		return t > 8 ? t - below(z, 8) : below(z, 9);
+	return chance(z, 70) ? below(z, t + 64) : interesting(z);
 }
 
 static void do_create(struct fz *z, unsigned long cmd)
@@ -445,7 +547,8 @@ static void do_create(struct fz *z, unsigned long cmd)
 	struct woof_open o;
 	struct woof_open *p;
 	unsigned long c;
-	int fd = any_fd(z);
+	unsigned int h = 0, i;
+	int fd = kind_fd(z, cmd == WOOF_IOC_CREATE ? K_NSW : K_NS, NULL, NULL);
 
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
@@ -457,10 +560,15 @@ static void do_create(struct fz *z, unsigned long cmd)
 			o.flags |= WOOF_CREATE_F_RESET;
 		if (chance(z, 15))
 			o.flags |= WOOF_CREATE_F_EXCL;
-		/* small files, mostly: a fixed shape per name so opens match */
-		o.element_size = chance(z, 85) ? 8 + 8 * below(z, 3) : interesting(z) & 0xfffff;
-		o.history_size = chance(z, 85) ? 4 + 4 * below(z, 2) : interesting(z) & 0xff;
-		if (chance(z, 5)) {
+	}
+	pick_name(z, o.name, sizeof(o.name));
+	if (cmd == WOOF_IOC_CREATE) {
+		/* small files, mostly: a fixed shape per name so creates match */
+		for (i = 0; i < sizeof(o.name) && o.name[i]; i++)
+			h += (unsigned char)o.name[i];
+		o.element_size = chance(z, 90) ? 8 + 8 * (h % 3) : interesting(z) & 0xffff;
+		o.history_size = chance(z, 90) ? 4 + 4 * ((h / 3) % 2) : interesting(z) & 0x3f;
+		if (chance(z, 3)) {
 			o.element_size = interesting(z);
 			o.history_size = interesting(z);
 		}
@@ -469,16 +577,15 @@ static void do_create(struct fz *z, unsigned long cmd)
 	}
 	if (chance(z, 5))
 		o.reserved[below(z, 4)] = rnd(z);
-	pick_name(z, o.name, sizeof(o.name));
 	p = place(z, &o, sizeof(o));
 	c = mutate_cmd(z, cmd);
 	arm(z, 20);
-	if (ioctl(fd, c, p) == 0) {
+	if (fz_ioctl(fd, c, p) == 0) {
 		disarm(z);
 		/* the new fd the kernel wrote back, if it could write there */
 		if ((c == WOOF_IOC_CREATE || c == WOOF_IOC_OPEN) &&
 		    (unsigned char *)p >= z->arena && (unsigned char *)p < z->guard)
-			put_fd(z, p->fd);
+			put_fd(z, p->fd, K_WOOF, p->element_size, p->file_size);
 		return;
 	}
 	disarm(z);
@@ -494,7 +601,7 @@ static void do_remove(struct fz *z)
 	if (chance(z, 5))
 		r.reserved[below(z, 3)] = rnd(z);
 	arm(z, 20);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_REMOVE), place(z, &r, sizeof(r)));
+	fz_ioctl(kind_fd(z, K_NSW, NULL, NULL), mutate_cmd(z, WOOF_IOC_REMOVE), place(z, &r, sizeof(r)));
 	disarm(z);
 }
 
@@ -504,8 +611,8 @@ static void do_done(struct fz *z)
 
 	memset(&d, 0, sizeof(d));
 	d.size = sizeof(d);
-	d.floor = chance(z, 70) ? below(z, 64) : interesting(z);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_TRIGGER_DONE), place(z, &d, sizeof(d)));
+	d.floor = pick_trigger(z);
+	fz_ioctl(kind_fd(z, K_NSW, NULL, NULL), mutate_cmd(z, WOOF_IOC_TRIGGER_DONE), place(z, &d, sizeof(d)));
 }
 
 static void do_claim(struct fz *z)
@@ -514,7 +621,7 @@ static void do_claim(struct fz *z)
 
 	memset(&c, 0, sizeof(c));
 	c.size = sizeof(c);
-	c.trigger = chance(z, 70) ? below(z, 64) : interesting(z);
+	c.trigger = pick_trigger(z);
 	if (chance(z, 70)) {
 		c.element = (uintptr_t)z->arena + 2048;
 		c.element_size = chance(z, 70) ? 8 * below(z, 5) : interesting(z) & 0x1fff;
@@ -523,7 +630,8 @@ static void do_claim(struct fz *z)
 		c.element_size = interesting(z);
 	}
 	arm(z, 20);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_TRIGGER_CLAIM), place(z, &c, sizeof(c)));
+	fz_ioctl(kind_fd(z, K_NSW, NULL, NULL), mutate_cmd(z, WOOF_IOC_TRIGGER_CLAIM),
+		 place(z, &c, sizeof(c)));
 	disarm(z);
 }
 
@@ -533,13 +641,19 @@ static void do_info(struct fz *z)
 	struct woof_ns_stat s;
 
 	if (chance(z, 50)) {
+		struct woof_trigger_info *p;
+
 		memset(&i, 0, sizeof(i));
 		i.size = sizeof(i);
-		ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_TRIGGER_INFO), place(z, &i, sizeof(i)));
+		p = place(z, &i, sizeof(i));
+		if (fz_ioctl(kind_fd(z, K_NS, NULL, NULL), mutate_cmd(z, WOOF_IOC_TRIGGER_INFO), p) == 0 &&
+		    (unsigned char *)p >= z->arena && (unsigned char *)p < z->guard)
+			saw_trigger(p->latest);
 	} else {
 		memset(&s, 0, sizeof(s));
 		s.size = sizeof(s);
-		ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_NS_STAT), place(z, &s, sizeof(s)));
+		fz_ioctl(kind_fd(z, K_NS, NULL, NULL), mutate_cmd(z, WOOF_IOC_NS_STAT),
+			 place(z, &s, sizeof(s)));
 	}
 }
 
@@ -549,7 +663,9 @@ static void do_read(struct fz *z)
 	struct pollfd pfd;
 	size_t len;
 	void *buf;
-	int fd = any_fd(z);
+	ssize_t n;
+	bool ns = chance(z, 50);
+	int fd = kind_fd(z, ns ? K_NSW : K_WOOF, NULL, NULL);
 
 	if (fd >= 0 && fd <= 2)
 		return;
@@ -565,10 +681,14 @@ static void do_read(struct fz *z)
 		len = (size_t)ARENA_PAGES * page;
 	arm(z, 20);
 	if (chance(z, 50))
-		pread(fd, buf, len, (off_t)(chance(z, 70) ? below(z, 8192) : interesting(z)));
+		n = pread(fd, buf, len, (off_t)(chance(z, 70) ? below(z, 8192) : interesting(z)));
 	else
-		read(fd, buf, len);
+		n = read(fd, buf, len);
 	disarm(z);
+	if (n >= 0)
+		fz_ok();
+	if (ns && buf == z->arena && n >= (ssize_t)sizeof(struct woof_trigger_record))
+		saw_trigger(((struct woof_trigger_record *)buf)->trigger);
 }
 
 /* ---- WOOF fds ---- */
@@ -578,11 +698,13 @@ static void do_append(struct fz *z)
 	struct woof_append a;
 	static const char *const handlers[] = { "h", "handler", "", "../h", ".x" };
 	char *hname = (char *)z->arena + 3072;
+	uint64_t esize;
+	int fd = kind_fd(z, K_WOOF, &esize, NULL);
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
 	a.flags = chance(z, 60) ? WOOF_APPEND_NONBLOCK : chance(z, 90) ? 0 : (uint32_t)rnd(z);
-	a.element_size = chance(z, 80) ? 8 + 8 * below(z, 3) : interesting(z);
+	a.element_size = chance(z, 85) && esize ? esize : chance(z, 50) ? 8 + 8 * below(z, 3) : interesting(z);
 	if (chance(z, 85)) {
 		a.element = (uintptr_t)z->arena + 1024;
 		if (chance(z, 10))	/* the element runs into the guard page */
@@ -604,18 +726,20 @@ static void do_append(struct fz *z)
 	if (chance(z, 5))
 		a.reserved[below(z, 3)] = rnd(z);
 	arm(z, 20);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_APPEND), place(z, &a, sizeof(a)));
+	fz_ioctl(fd, mutate_cmd(z, WOOF_IOC_APPEND), place(z, &a, sizeof(a)));
 	disarm(z);
 }
 
 static void do_batch(struct fz *z)
 {
 	struct woof_append_batch b;
+	uint64_t esize;
+	int fd = kind_fd(z, K_WOOF, &esize, NULL);
 
 	memset(&b, 0, sizeof(b));
 	b.size = sizeof(b);
 	b.flags = chance(z, 60) ? WOOF_APPEND_NONBLOCK : 0;
-	b.element_size = chance(z, 80) ? 8 + 8 * below(z, 3) : interesting(z);
+	b.element_size = chance(z, 85) && esize ? esize : chance(z, 50) ? 8 + 8 * below(z, 3) : interesting(z);
 	b.count = (uint32_t)(chance(z, 70) ? 1 + below(z, 40) : interesting(z));
 	switch (below(z, 4)) {
 	case 0: /* the last elements lie in the guard page: a fault mid-batch */
@@ -631,7 +755,7 @@ static void do_batch(struct fz *z)
 	if (chance(z, 15))
 		b.handler = (uintptr_t)"h";
 	arm(z, 20);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_APPEND_BATCH), place(z, &b, sizeof(b)));
+	fz_ioctl(fd, mutate_cmd(z, WOOF_IOC_APPEND_BATCH), place(z, &b, sizeof(b)));
 	disarm(z);
 }
 
@@ -644,7 +768,7 @@ static void do_wait(struct fz *z)
 	w.seq = chance(z, 70) ? below(z, 40) : interesting(z);
 	w.timeout_ns = chance(z, 70) ? (int64_t)below(z, 5000000) : (int64_t)interesting(z);
 	arm(z, 10 + (long)below(z, 20));
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_WAIT), place(z, &w, sizeof(w)));
+	fz_ioctl(kind_fd(z, K_WOOF, NULL, NULL), mutate_cmd(z, WOOF_IOC_WAIT), place(z, &w, sizeof(w)));
 	disarm(z);
 }
 
@@ -657,7 +781,7 @@ static void do_set_flags(struct fz *z)
 	s.set = chance(z, 80) ? (uint32_t)below(z, 4) : (uint32_t)rnd(z);
 	s.clear = chance(z, 80) ? (uint32_t)below(z, 4) & ~s.set : (uint32_t)rnd(z);
 	arm(z, 50);
-	ioctl(any_fd(z), mutate_cmd(z, WOOF_IOC_SET_FLAGS), place(z, &s, sizeof(s)));
+	fz_ioctl(kind_fd(z, K_WOOF, NULL, NULL), mutate_cmd(z, WOOF_IOC_SET_FLAGS), place(z, &s, sizeof(s)));
 	disarm(z);
 }
 
@@ -689,6 +813,7 @@ static void do_map(struct fz *z)
 	static const int prots[] = { PROT_READ, PROT_READ, PROT_READ | PROT_WRITE,
 				     PROT_READ | PROT_EXEC, PROT_WRITE, PROT_NONE };
 	struct map_slot *m, old;
+	uint64_t fsize;
 	size_t len;
 	void *p;
 	int fd;
@@ -696,14 +821,18 @@ static void do_map(struct fz *z)
 	switch (below(z, 4)) {
 	case 0:
 	case 1:
-		fd = any_fd(z);
+		fd = kind_fd(z, K_WOOF, NULL, &fsize);
 		if (fd >= 0 && fd <= 2)
 			return;
-		len = chance(z, 80) ? (size_t)(1 + below(z, 4)) * page : (size_t)(interesting(z) & 0xffffff);
+		if (fsize && fsize <= (16U << 20) && chance(z, 60))
+			len = (size_t)fsize;
+		else
+			len = chance(z, 80) ? (size_t)(1 + below(z, 4)) * page : (size_t)(interesting(z) & 0xffffff);
 		p = mmap(NULL, len, prots[below(z, 6)], chance(z, 85) ? MAP_SHARED : MAP_PRIVATE, fd,
 			 (off_t)(chance(z, 85) ? 0 : below(z, 4) * page));
 		if (p == MAP_FAILED)
 			return;
+		fz_ok();
 		pthread_mutex_lock(&map_lock);
 		m = &maps[below(z, NMAP)];
 		old = *m;
@@ -763,7 +892,7 @@ static void do_fd_misc(struct fz *z)
 		close_one(z);
 		break;
 	case 1:
-		put_fd(z, fcntl(fd, F_DUPFD_CLOEXEC, 3));
+		put_fd(z, fcntl(fd, F_DUPFD_CLOEXEC, 3), K_NONE, 0, 0);
 		break;
 	case 2:
 		fcntl(fd, F_SETFL, chance(z, 50) ? O_NONBLOCK : 0);
@@ -838,7 +967,7 @@ static const struct {
 	{ "version", do_version, 2 },
 	{ "ns_list", do_list, 3 },
 	{ "ns_mount", do_mount, 3 },
-	{ "ns_umount", do_umount, 2 },
+	{ "ns_umount", do_umount, 1 },
 	{ "ns_open", do_ns_open, 6 },
 	{ "create", op_create, 10 },
 	{ "open", op_open, 8 },
@@ -857,6 +986,7 @@ static const struct {
 	{ "files", do_files, 2 },	/* only with -F */
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
+_Static_assert(NOPS <= MAXOPS, "MAXOPS");
 
 static bool op_enabled(unsigned int i)
 {
@@ -897,6 +1027,8 @@ static void *fuzz_thread(void *arg)
 		if (verbose)
 			printf("# [%d] %llu %s\n", z->id, z->calls, ops[i].name);
 		cur_op = ops[i].name;
+		cur_idx = i;
+		__atomic_add_fetch(&op_calls[i], 1, __ATOMIC_RELAXED);
 		ops[i].fn(z);
 		z->calls++;
 		last_progress[z->id] = kt_now_ns();
@@ -1115,7 +1247,7 @@ int main(int argc, char **argv)
 
 	ctl = kt_control();
 	for (i = 0; i < NFD; i++)
-		fdt[i] = -1;
+		fdt[i].fd = -1;
 	for (i = 0; i < NNS; i++) {
 		snprintf(pool[i].dir, sizeof(pool[i].dir), "%s/fz-%d-XXXXXX", base, i);
 		if (!mkdtemp(pool[i].dir))
@@ -1169,6 +1301,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		_exit(kt_done());
 	}
+	kt_diag("%llu calls in %.1f s", total_calls, (double)(kt_now_ns() - t0) / 1e9);
+	for (i = 0; i < (int)NOPS; i++)
+		if (op_calls[i])
+			kt_diag("%-14s %8llu calls, %8llu succeeded", ops[i].name,
+				op_calls[i], op_ok[i]);
 	kt_diag("SIGBUS/SIGSEGV on reads of mappings (past the end of a file, PROT_NONE): %llu", sigbus_count);
 
 	/* the module still answers and lets every namespace go */
@@ -1176,8 +1313,8 @@ int main(int argc, char **argv)
 	v.size = sizeof(v);
 	KT_ZERO(ioctl(ctl, WOOF_IOC_VERSION, &v), "VERSION still answers");
 	for (i = 0; i < NFD; i++)
-		if (fdt[i] >= 0)
-			close(fdt[i]);
+		if (fdt[i].fd >= 0)
+			close(fdt[i].fd);
 	for (i = 0; i < NMAP; i++)
 		if (maps[i].addr)
 			munmap(maps[i].addr, maps[i].len);
