@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <dirent.h>
+#include <limits.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -68,6 +69,7 @@ struct map_slot {
 };
 
 static struct ns_slot pool[NNS];
+static char base_dir[PATH_MAX];	/* the run's directory, resolved */
 static int ctl = -1;
 /* the shared fd table: what each fd is, so most calls get a fitting one */
 enum { K_NONE, K_NS, K_NSW, K_WOOF };	/* K_NSW: a namespace device open for writing */
@@ -1145,11 +1147,12 @@ static int umount_pool(void)
 		return 1;
 	}
 	for (i = 0; i < l.count && i < 128; i++) {
+		/* anything at or below the run's directory (a mount of a
+		 * random directory fd can serve the directory itself) */
 		for (j = 0; j < NNS; j++)
-			if (strncmp(info[i].path, pool[j].dir, strlen(pool[j].dir)) == 0 ||
-			    strcmp(info[i].name, pool[j].name) == 0)
+			if (strcmp(info[i].name, pool[j].name) == 0)
 				break;
-		if (j == NNS)
+		if (j == NNS && strncmp(info[i].path, base_dir, strlen(base_dir)) != 0)
 			continue;
 		memcpy(name, info[i].name, sizeof(name));
 		name[sizeof(name) - 1] = '\0';
@@ -1258,6 +1261,8 @@ int main(int argc, char **argv)
 			kt_die("NS_MOUNT");
 	}
 	make_misc(base);
+	if (!realpath(base, base_dir))
+		kt_die("realpath");
 
 	t0 = kt_now_ns();
 	deadline_ns = t0 + (uint64_t)(seconds * 1e9);
