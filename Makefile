@@ -7,10 +7,14 @@
 #   make install  build, then install into /usr/local (libwoof, headers,
 #               woof.pc, woofctl, woof-bench, man pages); sudo when not root
 #   make        build only
+#   make test-kasan  build a KASAN + UBSAN guest kernel from Debian's
+#               linux-source-6.1 (an hour or more the first time, cached
+#               after), then run the kernel tests and a long ioctl fuzz run
+#               under it (selftests/vm/test-kasan.sh); not part of make test
 BUILD ?= build
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: all build install demo test clean
+.PHONY: all build install demo test test-kasan clean
 
 all: build
 
@@ -35,6 +39,9 @@ test:
 	$(MAKE) build
 	$(MAKE) install || echo "make: woof was built but not installed" >&2
 	selftests/run-all.sh $(BUILD)
+
+test-kasan: build
+	selftests/vm/test-kasan.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
