@@ -11,7 +11,8 @@
 #   --print  only print the variables below for an existing, current build
 #            (exit 1 if there is none); no build.
 # On success the last lines of stdout are, for the caller to eval:
-#   WOOF_VM_KERNEL=DIR/linux-source-6.1/vmlinux   (the image to boot)
+#   WOOF_VM_KERNEL=DIR/linux-source-6.1/arch/x86/boot/bzImage  (the image to
+#        boot: a KASAN vmlinux cannot boot through its PVH entry)
 #   WOOF_VM_MODROOT=DIR/modroot                   (its module tree)
 #   WOOF_DEBUG_KDIR=DIR/linux-source-6.1          (for -Dkernel_dir=, M=)
 #   WOOF_DEBUG_KVER=KVER
@@ -86,14 +87,14 @@ stamp="$src_stamp cfg=$cfg_stamp"
 print_vars() {
 	local kver
 	kver=$(cat "$ksrc/include/config/kernel.release")
-	echo "WOOF_VM_KERNEL=$ksrc/vmlinux"
+	echo "WOOF_VM_KERNEL=$ksrc/arch/x86/boot/bzImage"
 	echo "WOOF_VM_MODROOT=$modroot"
 	echo "WOOF_DEBUG_KDIR=$ksrc"
 	echo "WOOF_DEBUG_KVER=$kver"
 }
 
 if [ -s "$dir/stamp.done" ] && [ "$(cat "$dir/stamp.done")" = "$stamp" ] &&
-	[ -s "$ksrc/vmlinux" ] && [ -s "$ksrc/Module.symvers" ]; then
+	[ -s "$ksrc/arch/x86/boot/bzImage" ] && [ -s "$ksrc/Module.symvers" ]; then
 	say "cached: $ksrc (built $(date -r "$dir/stamp.done" '+%F %T'))"
 	print_vars
 	exit 0

@@ -30,7 +30,8 @@
 # Environment: WOOF_VM_WORKDIR (default workdir), WOOF_VM_KVER (kernel version
 # to boot instead of the newest -amd64 one with headers), WOOF_VM_LOG_ALLOW
 # (like --allow-log); WOOF_VM_KERNEL and WOOF_VM_MODROOT (both or neither):
-# boot that kernel image (an ELF vmlinux, or a bzImage) instead of Debian's,
+# boot that kernel image (an ELF vmlinux, or a bzImage, booted as it is)
+# instead of Debian's,
 # with the module tree installed under WOOF_VM_MODROOT/lib/modules/KVER
 # (modules_install INSTALL_MOD_PATH=), which the guest then sees as
 # /lib/modules; the virtio and 9p drivers must be built in or be there
@@ -186,8 +187,12 @@ extract_vmlinux() { # bzImage -> uncompressed ELF vmlinux (qemu boots it via PVH
 vmlinux=$workdir/vmlinux-$kver
 kimage=${alt_kernel:-/boot/vmlinuz-$kver}
 src_stamp=$(stat -L -c '%s %Y' "$kimage")
-if [ "$(od -An -tx1 -N4 "$kimage" | tr -d ' \n')" = 7f454c46 ]; then
-	vmlinux=$kimage # an ELF vmlinux already (WOOF_VM_KERNEL)
+if [ -n "$alt_kernel" ]; then
+	# as given: an ELF vmlinux boots through its PVH note, a bzImage through
+	# the boot protocol (a KASAN kernel must: its PVH entry code runs
+	# instrumented before KASAN's shadow memory exists, and the guest dies
+	# without a word)
+	vmlinux=$alt_kernel
 elif [ ! -s "$vmlinux" ] || [ "$(cat "$vmlinux.src" 2>/dev/null)" != "$src_stamp" ]; then
 	say "extracting $vmlinux from $kimage"
 	extract_vmlinux "$kimage" "$vmlinux"
