@@ -29,13 +29,13 @@
 #   -q, --quiet     do not copy the guest's console to stdout
 # Environment: WOOF_VM_WORKDIR (default workdir), WOOF_VM_KVER (kernel version
 # to boot instead of the newest -amd64 one with headers), WOOF_VM_LOG_ALLOW
-# (like --allow-log); WOOF_VM_KERNEL and WOOF_VM_MODROOT (both or neither):
+# (like --allow-log); WOOF_VM_KERNEL and WOOF_VM_MODROOT (opt-in, both):
 # boot that kernel image (an ELF vmlinux, or a bzImage, booted as it is)
-# instead of Debian's,
-# with the module tree installed under WOOF_VM_MODROOT/lib/modules/KVER
-# (modules_install INSTALL_MOD_PATH=), which the guest then sees as
-# /lib/modules; the virtio and 9p drivers must be built in or be there
-# (build-debug-kernel.sh builds such a kernel: KASAN + UBSAN).
+# instead of Debian's, with the module tree installed under
+# WOOF_VM_MODROOT/lib/modules/KVER (modules_install INSTALL_MOD_PATH=),
+# which the guest then sees as /lib/modules; the virtio and 9p drivers must
+# be built in or be there (build-debug-kernel.sh builds such a kernel:
+# KASAN + UBSAN).
 # Only the workdir, --rw dirs and the cwd are visible below /tmp, /run and
 # /var/tmp in the guest: pass files there by path at your peril.
 # Exit status: the command's own exit status, or
