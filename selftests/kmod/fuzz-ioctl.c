@@ -26,8 +26,10 @@
  * the module still answers and lets every namespace go at the end; the
  * kernel log is judged by the caller (scan-kernel-log.sh, kt_check_log).
  * Each thread draws its calls from its own generator seeded from the seed,
- * so with -j 1 and -n the sequence of calls is exactly reproducible; with
- * more threads the interleaving is not. The seed is printed first.
+ * so with -j 1 and -n a run repeats the same calls as long as they return
+ * the same (a sleeping call that the timer breaks, or not, can change what
+ * follows); with more threads the interleaving differs too. The seed is
+ * printed first.
  *
  * Usage: fuzz-ioctl [-s SEED] [-t SECONDS] [-n CALLS] [-j THREADS] [-o OPS]
  *                   [-F] [-v] [DIR]
