@@ -14,12 +14,16 @@
 #               (and every later one); KVER=... for another kernel
 #   (Documentation/kmod-install.md)
 #   make        build only
+#   make test-kasan  build a KASAN + UBSAN guest kernel from Debian's
+#               linux-source-6.1 (an hour or more the first time, cached
+#               after), then run the kernel tests and a long ioctl fuzz run
+#               under it (selftests/vm/test-kasan.sh); not part of make test
 BUILD ?= build
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 VERSION := $(shell sed -n "s/^  version: '\(.*\)',$$/\1/p" meson.build)
 
-.PHONY: all build install install-kmod install-dkms demo test clean
+.PHONY: all build install install-kmod install-dkms demo test test-kasan clean
 
 all: build
 
@@ -51,6 +55,9 @@ test:
 	$(MAKE) build
 	$(MAKE) install || echo "make: woof was built but not installed" >&2
 	selftests/run-all.sh $(BUILD)
+
+test-kasan: build
+	selftests/vm/test-kasan.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

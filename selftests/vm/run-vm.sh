@@ -29,7 +29,13 @@
 #   -q, --quiet     do not copy the guest's console to stdout
 # Environment: WOOF_VM_WORKDIR (default workdir), WOOF_VM_KVER (kernel version
 # to boot instead of the newest -amd64 one with headers), WOOF_VM_LOG_ALLOW
-# (like --allow-log).
+# (like --allow-log); WOOF_VM_KERNEL and WOOF_VM_MODROOT (opt-in, both):
+# boot that kernel image (an ELF vmlinux, or a bzImage, booted as it is)
+# instead of Debian's, with the module tree installed under
+# WOOF_VM_MODROOT/lib/modules/KVER (modules_install INSTALL_MOD_PATH=),
+# which the guest then sees as /lib/modules; the virtio and 9p drivers must
+# be built in or be there (build-debug-kernel.sh builds such a kernel:
+# KASAN + UBSAN).
 # Only the workdir, --rw dirs and the cwd are visible below /tmp, /run and
 # /var/tmp in the guest: pass files there by path at your peril.
 # Exit status: the command's own exit status, or
@@ -110,7 +116,16 @@ if ! qerr=$(echo quit | timeout 30 qemu-system-x86_64 -machine none -accel tcg -
 fi
 have_deps || die 125 "missing packages (need qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static (a static /bin/busybox) cpio kmod xz-utils); run selftests/vm/install-vm-deps.sh as root"
 kver=${WOOF_VM_KVER:-$(find_kver)}
-[ -e "/boot/vmlinuz-$kver" ] || die 125 "no kernel image /boot/vmlinuz-$kver"
+alt_kernel=${WOOF_VM_KERNEL:-} alt_modroot=${WOOF_VM_MODROOT:-} modprobe_d=()
+if [ -n "$alt_kernel$alt_modroot" ]; then # another kernel (opt-in)
+	[ -s "$alt_kernel" ] || die 125 "WOOF_VM_KERNEL=$alt_kernel: no kernel image there"
+	kver=$(find "$alt_modroot/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | head -n 1)
+	[ -n "$kver" ] || die 125 "WOOF_VM_MODROOT=$alt_modroot: no module tree lib/modules/KVER there"
+	alt_modroot=$(cd "$alt_modroot" && pwd -P)
+	modprobe_d=(-d "$alt_modroot")
+elif [ ! -e "/boot/vmlinuz-$kver" ]; then
+	die 125 "no kernel image /boot/vmlinuz-$kver"
+fi
 
 # Paths become 9p mount points, qemu option values and kernel command line
 # words: keep them simple.
@@ -170,10 +185,17 @@ extract_vmlinux() { # bzImage -> uncompressed ELF vmlinux (qemu boots it via PVH
 # A package update can replace an image without changing its version string:
 # the size and mtime of the source are recorded beside the cached copy.
 vmlinux=$workdir/vmlinux-$kver
-src_stamp=$(stat -L -c '%s %Y' "/boot/vmlinuz-$kver")
-if [ ! -s "$vmlinux" ] || [ "$(cat "$vmlinux.src" 2>/dev/null)" != "$src_stamp" ]; then
-	say "extracting $vmlinux from /boot/vmlinuz-$kver"
-	extract_vmlinux "/boot/vmlinuz-$kver" "$vmlinux"
+kimage=${alt_kernel:-/boot/vmlinuz-$kver}
+src_stamp=$(stat -L -c '%s %Y' "$kimage")
+if [ -n "$alt_kernel" ]; then
+	# as given: an ELF vmlinux boots through its PVH note, a bzImage through
+	# the boot protocol (a KASAN kernel must: its PVH entry code runs
+	# instrumented before KASAN's shadow memory exists, and the guest dies
+	# without a word)
+	vmlinux=$alt_kernel
+elif [ ! -s "$vmlinux" ] || [ "$(cat "$vmlinux.src" 2>/dev/null)" != "$src_stamp" ]; then
+	say "extracting $vmlinux from $kimage"
+	extract_vmlinux "$kimage" "$vmlinux"
 	echo "$src_stamp" >"$vmlinux.src"
 fi
 
@@ -182,10 +204,11 @@ fi
 # virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio
 # netfs fscache 9p.
 mods=$(for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -S "$kver" --show-depends "$m" || exit 1
+	modprobe "${modprobe_d[@]}" -S "$kver" --show-depends "$m" || exit 1
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }') ||
 	die 125 "modprobe --show-depends failed for kernel $kver"
-[ -n "$mods" ] || die 125 "no 9p modules found for kernel $kver"
+# (none when another kernel builds them all in)
+[ -n "$mods" ] || [ -n "$alt_kernel" ] || die 125 "no 9p modules found for kernel $kver"
 # shellcheck disable=SC2086 # $mods is a list of paths without blanks
 ihash=$({ cat "$here/initramfs-init.sh"; stat -L -c '%n %s %Y' $mods /bin/busybox; } | cksum | cut -d' ' -f1)
 initramfs=$workdir/initramfs-$kver-$ihash.cpio.gz
@@ -196,6 +219,7 @@ if [ ! -s "$initramfs" ]; then
 	cp /bin/busybox "$r/bin/busybox"
 	cp "$here/initramfs-init.sh" "$r/init"
 	chmod 755 "$r/init"
+	: >"$r/lib/modules/order"
 	for ko in $mods; do
 		name=${ko##*/}
 		case $ko in
@@ -215,6 +239,12 @@ if [ ! -s "$initramfs" ]; then
 fi
 
 # ------------------------------------------------------------------ the job
+# Another kernel's module tree is the guest's /lib/modules (modprobe finds
+# what it builds in there, and its modules).
+if [ -n "$alt_modroot" ]; then
+	# shellcheck disable=SC2016 # expanded by the guest's sh
+	set -- /bin/sh -c 'mount --bind "$0" /lib/modules && exec "$@"' "$alt_modroot/lib/modules" "$@"
+fi
 mkdir -p "$workdir/jobs"
 # Failed jobs are kept for inspection; a day later they go.
 find "$workdir/jobs" -mindepth 1 -maxdepth 1 -name 'job.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
