@@ -26,8 +26,9 @@ echo "$log" | grep -qx "from woof hello-woof at 2 with string: my second bark" |
 	fail "second bark missing from the log"
 [ "$(count_records 'trigger=[12] .*state=done reason=none exit=0 ')" = 2 ] ||
 	fail "the two calls are not recorded done with exit 0"
-grep -q "^handler hw runtime=exec .* done=2 failed=0" "$NS/.woof/status" ||
-	fail "status file does not show hw with 2 done"
+# the status file is rewritten at most every 50 ms after a change: wait for it
+wait_for 10 grep -q "^handler hw runtime=exec .* done=2 failed=0" "$NS/.woof/status" ||
+	fail "status file does not show hw with 2 done: $(grep '^handler hw' "$NS/.woof/status")"
 ok "hello-world through dispatcherd"
 
 # the one-line build of a handler (Documentation/dispatcherd.md)
