@@ -1004,23 +1004,29 @@ static bool fence_idle(const struct nsd *n)
 	       !n->spare_op.busy;
 }
 
+/* Free the calls still in @n's window of unfinished triggers, and the window. */
+static void free_window(struct nsd *n)
+{
+	if (!n->win)
+		return;
+	for (uint64_t t = n->floor + 1; t < n->next; t++) {
+		struct call *c = n->win[t % n->hist];
+
+		if (c && c != FINISHED) {
+			free(c->outbuf);
+			free(c);
+		}
+	}
+	free(n->win);
+	n->win = NULL;
+}
+
 /* Every call of a fenced namespace has ended: remove its cgroup, let go of its files. */
 static void fence_finish(struct nsd *n)
 {
 	struct hq *h, *hn;
 
-	if (n->win) {
-		for (uint64_t t = n->floor + 1; t < n->next; t++) {
-			struct call *c = n->win[t % n->hist];
-
-			if (c && c != FINISHED) {
-				free(c->outbuf);
-				free(c);
-			}
-		}
-		free(n->win);
-		n->win = NULL;
-	}
+	free_window(n);
 	exec_ns_close(n);
 	for (h = n->handlers; h; h = hn) {
 		hn = h->next;
@@ -1835,17 +1841,7 @@ void nsd_close(struct nsd *n)
 
 	if (!n)
 		return;
-	if (n->win) {
-		for (uint64_t t = n->floor + 1; t < n->next; t++) {
-			struct call *c = n->win[t % n->hist];
-
-			if (c && c != FINISHED) {
-				free(c->outbuf);
-				free(c);
-			}
-		}
-		free(n->win);
-	}
+	free_window(n);
 	exec_ns_close(n);	/* spares: reaped before their sandbox goes */
 	for (h = n->handlers; h; h = hn) {
 		hn = h->next;
